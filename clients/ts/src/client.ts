@@ -1,0 +1,172 @@
+/**
+ * A small typed client for auth-service, built on openapi-fetch and the types that
+ * openapi-typescript generates from api/openapi.yaml into gen/ts/schema.d.ts.
+ *
+ * Every method resolves with the typed success body, or rejects with an AuthApiError that
+ * carries the HTTP status and the spec's `Error` body (`detail`, `code`, optional `fields`).
+ */
+import createClient, { type Client, type ClientOptions } from "openapi-fetch";
+import type { components, paths } from "../../../gen/ts/schema.js";
+
+export type { components, paths };
+export type Schemas = components["schemas"];
+export type ErrorBody = Schemas["Error"];
+export type TokenPair = Schemas["TokenPair"];
+export type User = Schemas["User"];
+export type VerifyResponse = Schemas["VerifyResponse"];
+export type Health = Schemas["Health"];
+export type JWKS = Schemas["JWKS"];
+
+/** Codes the client itself uses when the server's answer is not the spec's `Error` body. */
+export const CLIENT_ERROR_CODES = {
+  /** The request never got an HTTP answer (connection refused, DNS, timeout, abort). */
+  requestFailed: "request_failed",
+  /** An HTTP answer whose status or body does not match the contract. */
+  unexpectedResponse: "unexpected_response",
+} as const;
+
+export class AuthApiError extends Error {
+  /** HTTP status; 0 when no HTTP answer was received. */
+  readonly status: number;
+  /** The `Error` body: from the server, or synthesised by the client for off-contract answers. */
+  readonly body: ErrorBody;
+  /** The `WWW-Authenticate` header of the answer, when present (401s carry one). */
+  readonly wwwAuthenticate: string | null;
+
+  constructor(status: number, body: ErrorBody, options?: { cause?: unknown; wwwAuthenticate?: string | null }) {
+    super(`${status ? `HTTP ${status}` : "no response"} ${body.code}: ${body.detail}`, { cause: options?.cause });
+    this.name = "AuthApiError";
+    this.status = status;
+    this.body = body;
+    this.wwwAuthenticate = options?.wwwAuthenticate ?? null;
+  }
+
+  get code(): string {
+    return this.body.code;
+  }
+
+  get detail(): string {
+    return this.body.detail;
+  }
+
+  get fields(): ErrorBody["fields"] {
+    return this.body.fields;
+  }
+}
+
+export function isAuthApiError(e: unknown): e is AuthApiError {
+  return e instanceof AuthApiError;
+}
+
+function isErrorBody(v: unknown): v is ErrorBody {
+  if (typeof v !== "object" || v === null) return false;
+  const o = v as Record<string, unknown>;
+  if (typeof o.detail !== "string" || typeof o.code !== "string") return false;
+  if (o.fields === undefined) return true;
+  return (
+    typeof o.fields === "object" &&
+    o.fields !== null &&
+    Object.values(o.fields).every((msgs) => Array.isArray(msgs) && msgs.every((m) => typeof m === "string"))
+  );
+}
+
+function unexpected(response: Response, detail: string): AuthApiError {
+  return new AuthApiError(
+    response.status,
+    { detail, code: CLIENT_ERROR_CODES.unexpectedResponse },
+    { wwwAuthenticate: response.headers.get("WWW-Authenticate") },
+  );
+}
+
+interface RawResult {
+  data?: unknown;
+  error?: unknown;
+  response: Response;
+}
+
+/**
+ * Runs one openapi-fetch call and turns every failure into an AuthApiError.
+ * `expected` is the one success status the operation documents; `check` validates the body.
+ */
+async function call<T>(
+  request: () => Promise<RawResult>,
+  expected: number,
+  check: (data: unknown) => data is T,
+): Promise<T> {
+  let result: RawResult;
+  try {
+    result = await request();
+  } catch (cause) {
+    // Node's fetch says only "fetch failed"; the reason (ECONNREFUSED, timeout, ...) is its cause.
+    const inner = cause instanceof Error && cause.cause instanceof Error ? `: ${cause.cause.message}` : "";
+    const detail = cause instanceof Error ? `${cause.message}${inner}` : String(cause);
+    throw new AuthApiError(0, { detail, code: CLIENT_ERROR_CODES.requestFailed }, { cause });
+  }
+  const { response } = result;
+  if (!response.ok) {
+    const www = response.headers.get("WWW-Authenticate");
+    if (isErrorBody(result.error)) throw new AuthApiError(response.status, result.error, { wwwAuthenticate: www });
+    const text = typeof result.error === "string" ? result.error.trim().slice(0, 200) : "";
+    throw unexpected(response, text || response.statusText || `HTTP ${response.status} without an Error body`);
+  }
+  if (response.status !== expected) {
+    throw unexpected(response, `expected HTTP ${expected}, got ${response.status}`);
+  }
+  if (!check(result.data)) {
+    throw unexpected(response, `HTTP ${response.status} body does not match the contract`);
+  }
+  return result.data;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isTokenPair = (v: unknown): v is TokenPair =>
+  isObject(v) && typeof v.access === "string" && v.access !== "" && typeof v.refresh === "string" && v.refresh !== "";
+const isUser = (v: unknown): v is User => isObject(v) && typeof v.id === "number" && typeof v.email === "string";
+const isVerifyResponse = (v: unknown): v is VerifyResponse => isObject(v) && Object.keys(v).length === 0;
+const isHealth = (v: unknown): v is Health => isObject(v) && v.status === "auth-service-up";
+const isJWKS = (v: unknown): v is JWKS => isObject(v) && Array.isArray(v.keys);
+const isNoContent = (v: unknown): v is undefined => v === undefined;
+
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+export interface AuthClient {
+  /** POST /auth/token/ — log in; returns an access and a refresh token. */
+  login(email: string, password: string): Promise<TokenPair>;
+  /** POST /auth/token/refresh/ — rotates the refresh token: the one given is retired. */
+  refresh(refresh: string): Promise<TokenPair>;
+  /** GET /auth/me/ — the user the access token was issued to. */
+  me(access: string): Promise<User>;
+  /** POST /auth/logout/ — revokes the session of the refresh token (204). */
+  logout(refresh: string): Promise<void>;
+  /** POST /auth/logout/all/ — revokes every session of the token's user (204). */
+  logoutAll(access: string): Promise<void>;
+  /** POST /auth/token/verify/ — resolves with `{}` when the access or refresh token is valid. */
+  verify(token: string): Promise<VerifyResponse>;
+  /** GET /auth/health/ */
+  health(): Promise<Health>;
+  /** GET /auth/.well-known/jwks.json */
+  jwks(): Promise<JWKS>;
+  /** The underlying openapi-fetch client, for anything the wrapper does not cover. */
+  readonly raw: Client<paths>;
+}
+
+/**
+ * @param baseUrl the gateway origin (and prefix, if any) in front of `/auth/...`,
+ *   e.g. `http://localhost:8080`. A trailing slash is ignored.
+ * @param options extra openapi-fetch options (a custom `fetch`, default `headers`, ...).
+ */
+export function createAuthClient(baseUrl: string, options: Omit<ClientOptions, "baseUrl"> = {}): AuthClient {
+  const raw = createClient<paths>({ ...options, baseUrl });
+  return {
+    raw,
+    login: (email, password) =>
+      call(() => raw.POST("/auth/token/", { body: { email, password } }), 200, isTokenPair),
+    refresh: (refresh) => call(() => raw.POST("/auth/token/refresh/", { body: { refresh } }), 200, isTokenPair),
+    me: (access) => call(() => raw.GET("/auth/me/", { headers: bearer(access) }), 200, isUser),
+    logout: (refresh) => call(() => raw.POST("/auth/logout/", { body: { refresh } }), 204, isNoContent),
+    logoutAll: (access) => call(() => raw.POST("/auth/logout/all/", { headers: bearer(access) }), 204, isNoContent),
+    verify: (token) => call(() => raw.POST("/auth/token/verify/", { body: { token } }), 200, isVerifyResponse),
+    health: () => call(() => raw.GET("/auth/health/"), 200, isHealth),
+    jwks: () => call(() => raw.GET("/auth/.well-known/jwks.json"), 200, isJWKS),
+  };
+}

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/ecommerce/auth-service/internal/auth"
+	"github.com/ecommerce/auth-service/internal/config"
+	"github.com/ecommerce/auth-service/internal/password"
+	"github.com/ecommerce/auth-service/internal/store"
+	"github.com/ecommerce/auth-service/internal/token"
+	"github.com/ecommerce/auth-service/internal/userimport"
+)
+
+// migrate applies the embedded migrations to the configured database.
+func migrate(ctx context.Context, e env) error {
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, newLogger(e, cfg))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, "migrations applied")
+	return nil
+}
+
+// minPasswordLen is the shortest password createsuperuser accepts.
+const minPasswordLen = 8
+
+// createSuperuser creates a staff superuser, prompting for what the flags
+// and environment do not give.
+func createSuperuser(ctx context.Context, e env, args []string) error {
+	flags := flag.NewFlagSet("createsuperuser", flag.ContinueOnError)
+	flags.SetOutput(e.stderr)
+	email := flags.String("email", "", "the superuser's email")
+	noInput := flags.Bool("noinput", false, "do not prompt; the password comes from AUTH_SUPERUSER_PASSWORD")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return err
+	}
+	pw := e.getenv("AUTH_SUPERUSER_PASSWORD")
+	if *noInput {
+		if *email == "" || pw == "" {
+			return errors.New("createsuperuser --noinput needs --email and AUTH_SUPERUSER_PASSWORD")
+		}
+	} else {
+		in := newPrompter(e)
+		if *email == "" {
+			if *email, err = in.line("Email: "); err != nil {
+				return err
+			}
+		}
+		if pw, err = in.secret("Password: "); err != nil {
+			return err
+		}
+		again, err := in.secret("Password (again): ")
+		if err != nil {
+			return err
+		}
+		if pw != again {
+			return errors.New("the passwords do not match")
+		}
+	}
+	if len(pw) < minPasswordLen {
+		return fmt.Errorf("the password must have at least %d characters", minPasswordLen)
+	}
+
+	st, err := openStore(ctx, cfg, newLogger(e, cfg))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if cfg.MigrateOnStart {
+		if err := st.Migrate(ctx); err != nil {
+			return err
+		}
+	}
+	hasher, err := password.New(cfg.Password)
+	if err != nil {
+		return err
+	}
+	svc := auth.New(st, nil, hasher, time.Now, auth.Params{}, newLogger(e, cfg))
+	user, err := svc.CreateUser(ctx, *email, pw, true, true)
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return fmt.Errorf("a user with email %q already exists", auth.NormalizeEmail(*email))
+	case errors.Is(err, auth.ErrInvalidUser):
+		return fmt.Errorf("%q is not a valid email address", *email)
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Superuser created: id %d, %s\n", user.ID, user.Email)
+	return nil
+}
+
+// prompter reads answers from stdin: passwords without echo on a terminal,
+// plain lines otherwise (for scripts).
+type prompter struct {
+	e      env
+	reader *bufio.Reader
+}
+
+func newPrompter(e env) *prompter { return &prompter{e: e, reader: bufio.NewReader(e.stdin)} }
+
+func (p *prompter) line(prompt string) (string, error) {
+	fmt.Fprint(p.e.stderr, prompt)
+	s, err := p.reader.ReadString('\n')
+	if err != nil && (s == "" || !errors.Is(err, io.EOF)) {
+		return "", fmt.Errorf("read %s: %w", strings.TrimSuffix(prompt, ": "), err)
+	}
+	return strings.TrimRight(s, "\r\n"), nil
+}
+
+func (p *prompter) secret(prompt string) (string, error) {
+	if f, ok := p.e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(p.e.stderr, prompt)
+		pw, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(p.e.stderr)
+		return string(pw), err
+	}
+	return p.line(prompt)
+}
+
+// healthcheck asks the local server for /auth/health/, for the container
+// HEALTHCHECK, and fails unless it answers 200.
+func healthcheck(ctx context.Context, e env) error {
+	addr := e.getenv("AUTH_LISTEN_ADDR")
+	if addr == "" {
+		addr = ":8000"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("AUTH_LISTEN_ADDR: %w", err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/auth/health/", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("unhealthy: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("unhealthy: status %d", resp.StatusCode)
+	}
+	fmt.Fprintln(e.stdout, "healthy")
+	return nil
+}
+
+// keygen prints a new private key for an asymmetric algorithm.
+func keygen(e env, args []string) error {
+	flags := flag.NewFlagSet("keygen", flag.ContinueOnError)
+	flags.SetOutput(e.stderr)
+	alg := flags.String("alg", token.ES256, "ES256, EdDSA or RS256")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	pem, err := token.GenerateKey(*alg)
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(pem)
+	return err
+}
+
+// importUsers loads a Django dumpdata file of the custom user model, keeping
+// ids and password hashes, in one transaction.
+func importUsers(ctx context.Context, e env, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: auth-service import-users FILE")
+	}
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(args[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	users, err := userimport.Parse(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w (nothing was imported)", args[0], err)
+	}
+	st, err := openStore(ctx, cfg, newLogger(e, cfg))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if cfg.MigrateOnStart {
+		if err := st.Migrate(ctx); err != nil {
+			return err
+		}
+	}
+	res, err := st.ImportUsers(ctx, users)
+	if err != nil {
+		return fmt.Errorf("%s: %w (nothing was imported)", args[0], err)
+	}
+	fmt.Fprintf(e.stdout, "users in file: %d, created: %d, unchanged: %d\n", len(users), res.Created, res.Unchanged)
+	return nil
+}

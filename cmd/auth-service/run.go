@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+)
+
+const usage = `usage: auth-service [command] [flags]
+
+commands:
+  serve                 run the HTTP server (the default)
+  migrate               apply database migrations (idempotent)
+  createsuperuser       create a superuser (prompts; or --email E --noinput
+                        with the password in AUTH_SUPERUSER_PASSWORD)
+  healthcheck           exit 0 if the local server answers /auth/health/
+  keygen --alg ALG      print a new PEM private key (ES256, EdDSA or RS256)
+  import-users FILE     import users from a Django dumpdata JSON file
+
+configuration is read from AUTH_* environment variables; see README.md.
+`
+
+// env is what every command gets from the process.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// run dispatches to a command. It is main without the process: tests call it
+// with their own arguments, environment and streams.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	command := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		command, args = args[0], args[1:]
+	}
+	switch command {
+	case "serve":
+		return serve(ctx, e)
+	case "migrate":
+		return migrate(ctx, e)
+	case "createsuperuser":
+		return createSuperuser(ctx, e, args)
+	case "healthcheck":
+		return healthcheck(ctx, e)
+	case "keygen":
+		return keygen(e, args)
+	case "import-users":
+		return importUsers(ctx, e, args)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", command)
+}

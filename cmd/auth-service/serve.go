@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/ecommerce/auth-service/internal/auth"
+	"github.com/ecommerce/auth-service/internal/config"
+	"github.com/ecommerce/auth-service/internal/httpapi"
+	"github.com/ecommerce/auth-service/internal/password"
+	"github.com/ecommerce/auth-service/internal/store"
+	"github.com/ecommerce/auth-service/internal/token"
+)
+
+// serve runs the HTTP server until ctx ends, then shuts it down gracefully.
+// It listens before it serves, so that a bad address fails at once.
+func serve(ctx context.Context, e env) error {
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(e, cfg)
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if cfg.MigrateOnStart {
+		if err := st.Migrate(ctx); err != nil {
+			return err
+		}
+		log.Info("database migrated")
+	}
+	keys, err := loadKeys(cfg, log)
+	if err != nil {
+		return err
+	}
+	hasher, err := password.New(cfg.Password)
+	if err != nil {
+		return err
+	}
+	svc := auth.New(st, keys, hasher, time.Now, auth.Params{
+		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, ReuseInterval: cfg.ReuseInterval,
+	}, log)
+	handler, err := httpapi.New(svc, keys, log)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("AUTH_LISTEN_ADDR: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	go cleanupLoop(ctx, svc, cfg.CleanupInterval, log)
+	log.Info("listening", "addr", ln.Addr().String(), "algorithm", keys.Algorithm(),
+		"access_ttl", cfg.AccessTTL.String(), "refresh_ttl", cfg.RefreshTTL.String(),
+		"refresh_reuse_interval", cfg.ReuseInterval.String())
+
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-serveErr; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func newLogger(e env, cfg config.Config) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(e.stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+}
+
+// openStore opens the configured store and says which one it is.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.Store, error) {
+	st, err := store.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("AUTH_DATABASE_URL: %w", err)
+	}
+	if path := cfg.SQLitePath(); path != "" {
+		log.Info("using the embedded SQLite store; set AUTH_DATABASE_URL=postgres://… in production",
+			"path", path, "default", cfg.Embedded)
+	} else {
+		log.Info("using PostgreSQL")
+	}
+	return st, nil
+}
+
+// loadKeys builds the signing and verification keys the configuration names.
+func loadKeys(cfg config.Config, log *slog.Logger) (*token.Keys, error) {
+	if cfg.JWTAlgorithm != token.HS256 {
+		pems := make([][]byte, 0, len(cfg.JWTKeyFiles))
+		for _, f := range cfg.JWTKeyFiles {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("AUTH_JWT_PRIVATE_KEYS: %w", err)
+			}
+			pems = append(pems, data)
+		}
+		keys, err := token.NewAsymmetric(cfg.JWTAlgorithm, pems)
+		if err != nil {
+			return nil, fmt.Errorf("AUTH_JWT_PRIVATE_KEYS: %w", err)
+		}
+		return keys, nil
+	}
+	secret := cfg.SecretKey
+	if len(secret) == 0 {
+		// Only the embedded default gets here (config.Load fails closed otherwise).
+		path := cfg.SQLitePath() + ".secret_key"
+		var created bool
+		var err error
+		secret, created, err = embeddedSecret(path)
+		if err != nil {
+			return nil, fmt.Errorf("AUTH_SECRET_KEY is unset and the generated one cannot be used: %w", err)
+		}
+		log.Warn("AUTH_SECRET_KEY is unset: signing with a generated secret kept beside the database; "+
+			"downstream services cannot verify tokens without it, so set AUTH_SECRET_KEY outside development",
+			"path", path, "created", created)
+	}
+	keys, err := token.NewHS256(secret)
+	if err != nil {
+		return nil, fmt.Errorf("AUTH_SECRET_KEY: %w", err)
+	}
+	return keys, nil
+}
+
+// embeddedSecret reads the generated secret at path, creating it (mode 0600)
+// on first use. created reports whether it was made now.
+func embeddedSecret(path string) (secret []byte, created bool, err error) {
+	data, err := os.ReadFile(path)
+	if err == nil {
+		if len(data) < token.MinSecretLen {
+			return nil, false, fmt.Errorf("%s holds fewer than %d bytes", path, token.MinSecretLen)
+		}
+		return data, false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, false, err
+	}
+	raw := make([]byte, 48)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, false, err
+	}
+	secret = []byte(base64.RawURLEncoding.EncodeToString(raw))
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return embeddedSecret(path) // another process made it first
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if _, err := f.Write(secret); err != nil {
+		f.Close()
+		return nil, false, err
+	}
+	return secret, true, f.Close()
+}
+
+// cleanupLoop deletes expired sessions and refresh tokens every interval.
+func cleanupLoop(ctx context.Context, svc *auth.Service, interval time.Duration, log *slog.Logger) {
+	const batch = 1000
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			n, err := svc.Cleanup(ctx, batch)
+			if err != nil && ctx.Err() == nil {
+				log.Warn("cleanup of expired sessions failed", "error", err)
+			} else if n > 0 {
+				log.Info("expired sessions and tokens deleted", "rows", n)
+			}
+		}
+	}
+}

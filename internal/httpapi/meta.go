@@ -1,0 +1,46 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+
+	"github.com/ecommerce/auth-service/gen/oapi"
+)
+
+// jwksMaxAge is how long verifiers may cache the key set. A rolled key is
+// published beside the old one for longer than this before it signs.
+const jwksMaxAge = "public, max-age=300"
+
+// GetJWKS publishes the public verification keys; none in HS256 mode.
+func (h *Handler) GetJWKS(ctx context.Context, _ oapi.GetJWKSRequestObject) (oapi.GetJWKSResponseObject, error) {
+	keys := make([]oapi.JWK, 0, len(h.keys.JWKS()))
+	for _, k := range h.keys.JWKS() {
+		keys = append(keys, oapi.JWK{
+			Kty: oapi.JWKKty(k.Kty), Kid: k.Kid, Use: oapi.JWKUse(k.Use), Alg: oapi.JWKAlg(k.Alg),
+			Crv: optional(k.Crv), X: optional(k.X), Y: optional(k.Y), N: optional(k.N), E: optional(k.E),
+		})
+	}
+	maxAge := jwksMaxAge
+	return oapi.GetJWKS200JSONResponse{Body: oapi.JWKS{Keys: keys}, Headers: oapi.GetJWKS200ResponseHeaders{CacheControl: &maxAge}}, nil
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// GetOpenAPISpec serves the embedded OpenAPI document as JSON.
+func (h *Handler) GetOpenAPISpec(ctx context.Context, _ oapi.GetOpenAPISpecRequestObject) (oapi.GetOpenAPISpecResponseObject, error) {
+	return oapi.GetOpenAPISpec200JSONResponse(h.specJSON), nil
+}
+
+//go:embed docs/index.html
+var docsPage []byte
+
+// GetDocs serves the HTML API reference, which renders /auth/openapi.json.
+func (h *Handler) GetDocs(ctx context.Context, _ oapi.GetDocsRequestObject) (oapi.GetDocsResponseObject, error) {
+	return oapi.GetDocs200TexthtmlResponse{Body: bytes.NewReader(docsPage), ContentLength: int64(len(docsPage))}, nil
+}

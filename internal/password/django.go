@@ -1,0 +1,57 @@
+package password
+
+import (
+	"crypto/pbkdf2"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"strconv"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// maxPBKDF2Iterations bounds the work a stored hash can ask for.
+const maxPBKDF2Iterations = 20_000_000
+
+// verifyPBKDF2 checks Django's "pbkdf2_sha256$<iterations>$<salt>$<hash>":
+// the salt is used as its text, the hash is padded standard base64.
+func verifyPBKDF2(password, encoded string) bool {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 4 || parts[2] == "" {
+		return false
+	}
+	iterations, err := strconv.Atoi(parts[1])
+	if err != nil || iterations < 1 || iterations > maxPBKDF2Iterations {
+		return false
+	}
+	want, err := base64.StdEncoding.DecodeString(parts[3])
+	if err != nil || len(want) != sha256.Size {
+		return false
+	}
+	got, err := pbkdf2.Key(sha256.New, password, []byte(parts[2]), iterations, sha256.Size)
+	if err != nil {
+		return false
+	}
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+// verifyBcryptSHA256 checks Django's "bcrypt_sha256$<bcrypt hash>", where the
+// password is first reduced to the hex of its SHA-256 (so that bcrypt's
+// 72-byte limit does not truncate it).
+func verifyBcryptSHA256(password, encoded string) bool {
+	sum := sha256.Sum256([]byte(password))
+	hash := strings.TrimPrefix(encoded, "bcrypt_sha256$")
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(hex.EncodeToString(sum[:]))) == nil
+}
+
+// verifyBcrypt checks Django's "bcrypt$<bcrypt hash>" of the raw password.
+// bcrypt itself only reads the first 72 bytes, as Python's bcrypt did.
+func verifyBcrypt(password, encoded string) bool {
+	secret := []byte(password)
+	if len(secret) > 72 {
+		secret = secret[:72]
+	}
+	return bcrypt.CompareHashAndPassword([]byte(strings.TrimPrefix(encoded, "bcrypt$")), secret) == nil
+}

@@ -1,0 +1,135 @@
+// Package password hashes passwords with argon2id in the PHC string format and
+// verifies both those hashes and the formats Django stores, so that users of
+// the Django service log in unchanged and are upgraded on their next login.
+package password
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// ErrInvalidParams is returned by New for argon2id parameters out of range.
+var ErrInvalidParams = errors.New("password: invalid argon2id parameters")
+
+// Params are the argon2id cost parameters.
+type Params struct {
+	MemoryKiB   uint32
+	Iterations  uint32
+	Parallelism uint8
+}
+
+// DefaultParams are OWASP's recommended argon2id parameters: 19 MiB, t=2, p=1.
+func DefaultParams() Params {
+	return Params{MemoryKiB: 19 * 1024, Iterations: 2, Parallelism: 1}
+}
+
+const (
+	saltLen = 16
+	keyLen  = 32
+	phcID   = "$argon2id$"
+)
+
+// Hasher hashes new passwords and verifies stored hashes.
+type Hasher struct {
+	params Params
+	// dummy is a hash of a random password with the current parameters, checked
+	// when no user matches so that an unknown email costs one hash too.
+	dummy string
+}
+
+// New returns a Hasher with the given parameters, or ErrInvalidParams.
+func New(p Params) (*Hasher, error) {
+	if p.MemoryKiB < 8*uint32(p.Parallelism) || p.Iterations < 1 || p.Parallelism < 1 {
+		return nil, ErrInvalidParams
+	}
+	h := &Hasher{params: p}
+	dummy, err := h.Hash(rand.Text())
+	if err != nil {
+		return nil, err
+	}
+	h.dummy = dummy
+	return h, nil
+}
+
+// Hash returns the PHC string of password, for example
+// $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash> (unpadded standard base64).
+func (h *Hasher) Hash(password string) (string, error) {
+	salt := make([]byte, saltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return "", fmt.Errorf("password: read salt: %w", err)
+	}
+	key := argon2.IDKey([]byte(password), salt, h.params.Iterations, h.params.MemoryKiB, h.params.Parallelism, keyLen)
+	return fmt.Sprintf("%sv=%d$m=%d,t=%d,p=%d$%s$%s", phcID, argon2.Version,
+		h.params.MemoryKiB, h.params.Iterations, h.params.Parallelism,
+		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+// b64 is the PHC strings' (and Django argon2's) base64: standard alphabet, no padding.
+var b64 = base64.RawStdEncoding
+
+// Verify reports whether password matches encoded, and whether encoded should
+// be replaced by a fresh Hash (it is in a Django format, or its argon2id
+// parameters differ from the Hasher's). An unknown or malformed format is a
+// mismatch, never an error: it must fail like any other bad login.
+func (h *Hasher) Verify(password, encoded string) (ok, rehash bool) {
+	switch {
+	case strings.HasPrefix(encoded, phcID):
+		p, ok := verifyArgon2id(password, strings.TrimPrefix(encoded, "$"))
+		return ok, ok && p != h.params
+	case strings.HasPrefix(encoded, "argon2$"):
+		_, ok := verifyArgon2id(password, strings.TrimPrefix(encoded, "argon2$"))
+		return ok, ok
+	case strings.HasPrefix(encoded, "pbkdf2_sha256$"):
+		ok := verifyPBKDF2(password, encoded)
+		return ok, ok
+	case strings.HasPrefix(encoded, "bcrypt_sha256$"):
+		ok := verifyBcryptSHA256(password, encoded)
+		return ok, ok
+	case strings.HasPrefix(encoded, "bcrypt$"):
+		ok := verifyBcrypt(password, encoded)
+		return ok, ok
+	}
+	return false, false
+}
+
+// VerifyDummy spends the time of one Verify without a user, so that a login
+// for an unknown email takes as long as one with a wrong password.
+func (h *Hasher) VerifyDummy(password string) {
+	h.Verify(password, h.dummy)
+}
+
+// verifyArgon2id checks "argon2id$v=19$m=..,t=..,p=..$salt$hash", the PHC
+// string without its leading "$" (Django writes it after "argon2$").
+func verifyArgon2id(password, encoded string) (Params, bool) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 5 || parts[0] != "argon2id" {
+		return Params{}, false
+	}
+	var version int
+	if _, err := fmt.Sscanf(parts[1], "v=%d", &version); err != nil || version != argon2.Version {
+		return Params{}, false
+	}
+	var p Params
+	if _, err := fmt.Sscanf(parts[2], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Iterations, &p.Parallelism); err != nil {
+		return Params{}, false
+	}
+	if p.Iterations < 1 || p.Parallelism < 1 || p.MemoryKiB < 8*uint32(p.Parallelism) || p.MemoryKiB > 4*1024*1024 {
+		return Params{}, false
+	}
+	salt, err := b64.DecodeString(parts[3])
+	if err != nil {
+		return Params{}, false
+	}
+	want, err := b64.DecodeString(parts[4])
+	if err != nil || len(want) == 0 || len(want) > 1024 {
+		return Params{}, false
+	}
+	got := argon2.IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))
+	return p, subtle.ConstantTimeCompare(got, want) == 1
+}

@@ -1,0 +1,28 @@
+-- name: CreateSession :exec
+INSERT INTO sessions (id, user_id, created_at, expires_at)
+VALUES (@id, @user_id, @created_at, @expires_at);
+
+-- name: GetSession :one
+SELECT * FROM sessions WHERE id = @id;
+
+-- Serializes every rotation of one session, across processes.
+-- name: LockSession :one
+SELECT * FROM sessions WHERE id = @id FOR UPDATE;
+
+-- name: ExtendSession :exec
+UPDATE sessions SET expires_at = GREATEST(expires_at, @expires_at) WHERE id = @id;
+
+-- name: RevokeSession :exec
+UPDATE sessions SET revoked_at = @revoked_at::timestamptz, revoked_reason = @reason::text
+WHERE id = @id AND revoked_at IS NULL;
+
+-- name: RevokeUserSessions :execrows
+UPDATE sessions SET revoked_at = @revoked_at::timestamptz, revoked_reason = @reason::text
+WHERE user_id = @user_id AND revoked_at IS NULL;
+
+-- A session is kept until its last refresh token expires, revoked or not, so
+-- that a reused token is still recognised as reuse until then.
+-- name: DeleteExpiredSessions :execrows
+DELETE FROM sessions WHERE id IN (
+    SELECT s.id FROM sessions AS s WHERE s.expires_at < @before LIMIT @batch_size
+);

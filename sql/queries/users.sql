@@ -1,0 +1,31 @@
+-- name: CreateUser :one
+INSERT INTO users (email, password_hash, is_active, is_staff, is_superuser, date_joined)
+VALUES (@email, @password_hash, @is_active, @is_staff, @is_superuser, @date_joined)
+RETURNING *;
+
+-- name: ImportUser :exec
+INSERT INTO users (id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login)
+VALUES (@id, @email, @password_hash, @is_active, @is_staff, @is_superuser, @date_joined, @last_login);
+
+-- Imported ids bypass the identity sequence; move it past them.
+-- name: SyncUserIDSequence :exec
+SELECT setval(pg_get_serial_sequence('users', 'id'), GREATEST((SELECT max(id) FROM users), 1));
+
+-- name: GetUserByEmail :one
+SELECT * FROM users WHERE lower(email) = lower(@email);
+
+-- name: GetUserByID :one
+SELECT * FROM users WHERE id = @id;
+
+-- name: RecordLogin :exec
+UPDATE users SET last_login = @last_login::timestamptz WHERE id = @id;
+
+-- Compare-and-set: a concurrent password change wins over a hash upgrade.
+-- name: ReplacePasswordHash :exec
+UPDATE users SET password_hash = @new_hash WHERE id = @id AND password_hash = @old_hash;
+
+-- name: SetUserActive :exec
+UPDATE users SET is_active = @is_active WHERE id = @id;
+
+-- name: DeleteUser :exec
+DELETE FROM users WHERE id = @id;

@@ -1,0 +1,28 @@
+-- name: CreateSession :exec
+INSERT INTO sessions (id, user_id, created_at, expires_at)
+VALUES (@id, @user_id, @created_at, @expires_at);
+
+-- name: GetSession :one
+SELECT * FROM sessions WHERE id = @id;
+
+-- SQLite has no FOR UPDATE: transactions start with BEGIN IMMEDIATE instead.
+-- name: LockSession :one
+SELECT * FROM sessions WHERE id = @id;
+
+-- name: ExtendSession :exec
+UPDATE sessions SET expires_at = max(expires_at, CAST(@expires_at AS INTEGER)) WHERE id = @id;
+
+-- name: RevokeSession :exec
+UPDATE sessions SET revoked_at = CAST(@revoked_at AS INTEGER), revoked_reason = CAST(@reason AS TEXT)
+WHERE id = @id AND revoked_at IS NULL;
+
+-- name: RevokeUserSessions :execrows
+UPDATE sessions SET revoked_at = CAST(@revoked_at AS INTEGER), revoked_reason = CAST(@reason AS TEXT)
+WHERE user_id = @user_id AND revoked_at IS NULL;
+
+-- A session is kept until its last refresh token expires, revoked or not, so
+-- that a reused token is still recognised as reuse until then.
+-- name: DeleteExpiredSessions :execrows
+DELETE FROM sessions WHERE id IN (
+    SELECT s.id FROM sessions AS s WHERE s.expires_at < @before LIMIT @batch_size
+);
