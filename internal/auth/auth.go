@@ -51,18 +51,28 @@ type Pair struct {
 	Refresh string
 }
 
+// Hasher hashes and verifies passwords; *password.Hasher is the real one.
+type Hasher interface {
+	Hash(pw string) (string, error)
+	Verify(pw, encoded string) (ok, rehash bool)
+	// VerifyDummy costs what Verify costs, for a login without a user.
+	VerifyDummy(pw string)
+}
+
+var _ Hasher = (*password.Hasher)(nil)
+
 // Service implements the rules over a store, keys and a password hasher.
 type Service struct {
 	store  store.Store
 	keys   *token.Keys
-	hasher *password.Hasher
+	hasher Hasher
 	now    func() time.Time
 	params Params
 	log    *slog.Logger
 }
 
 // New returns a Service. now is the clock (time.Now in production).
-func New(s store.Store, keys *token.Keys, hasher *password.Hasher, now func() time.Time, p Params, log *slog.Logger) *Service {
+func New(s store.Store, keys *token.Keys, hasher Hasher, now func() time.Time, p Params, log *slog.Logger) *Service {
 	return &Service{store: s, keys: keys, hasher: hasher, now: now, params: p, log: log}
 }
 
