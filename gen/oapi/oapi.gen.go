@@ -986,7 +986,7 @@ type GetOpenAPISpecResponseObject interface {
 	VisitGetOpenAPISpecResponse(w http.ResponseWriter) error
 }
 
-type GetOpenAPISpec200JSONResponse json.RawMessage
+type GetOpenAPISpec200JSONResponse map[string]interface{}
 
 func (response GetOpenAPISpec200JSONResponse) VisitGetOpenAPISpecResponse(w http.ResponseWriter) error {
 
@@ -1713,15 +1713,15 @@ var swaggerSpec = []string{
 	"L+lCTPIIXjb8oZKf3Rdq626wvuzSGFZ+BMO1LxD0lPL3p6SuEtWk8t73J2WvtvW8/R9ZLOcy7O0d9JS6",
 	"KQ9iY4TTLrTmpUm+3PRS7PspT83zpprvWz8CrCnA1vajtqe40CbMP4HZr5svXXd//fayYU/I0yB1h6X1",
 	"2WrYALYmziv4nUlTU9RXUqZGQiu0ziTmWCCiSnRVTf77otMGGXH6fTxIQlLWEUmq02zNuQHNTQi01mp0",
-	"QnB+FaM0C0yzezW62Mbzq6SZ+QpcyW7+JfUBERvLKbaravAtZYIhl6+fcx2JuSI/y4AyxE8BqVjNOh3M",
-	"ZK4i6nFVtC76pjaKqCYPfZq0eqmLFvfBywtV7PtoAnJF8Sqlsr6vzyvmb0aqMusmefI3nZarxvwPHZZv",
-	"lwdW7cgc76qv7pg1BqH8/3D8VnaPvj85+5nX24fcJZsoTqqv/Ve+vHbh8PrJkm7mbKkvmcQyqS9TYWUa",
-	"HYzCousAyX281F8emUCkMEchJnxx/KlI6tNUwaYiGNwiSr4Z0Bx8KSVdxeoPv2yExzI5fCYcO9Cn+oOM",
-	"GfbtpDAwu517zF9VNO+Spkv6C5H3edGc3DD8znDOXGL8OwV0TYNmDK6g+08t/Vdr6SfHw3QC2XPIfBGY",
-	"se4PxKjpUmwJ0ZpOu+unoF4ocwjWTI8Z7ZZKJmFgisC0pXVhgeYe0IQSJh8jZwPDtMB/Z1ykbxD+xWGR",
-	"6fC/UkoZ7FZG+k90/KXoqHvgTE0nBGdsqc8MyuSC3uXGhhbNZ7ph+TWvG6DqzuSrPbPMmDMqxXrfpbhs",
-	"XO9Yihkkq2SlXZIZUB1O4+zspBee9Gte7OxUUxDqb3KTMNR/m1BetJm1muqh2euKNamJsptSu7mEZW3m",
-	"krBszr2A2FTHi5pcR8jaXF2Qv3x7+d8AAAD//w==",
+	"QnB+FaN8nmnu2rMMMResZC//kuqAiI3lFNdVFfiWIsFQy9dPuY7EXFGfZTgZ2qdgVJxmnQxm8lYR9bgq",
+	"WRddUxtFVFOHPk0avdRFi9vg5XUq9n00AbkieJVSWd/W55XyNyNVl3WTLPmbzspVW/6Hjsq3ywKrZmSO",
+	"d9VXN8wag1D+fzh8K7tH35+c/cjr7UPukk0UI9WX/itfXrtueP1cSbdytlSXTGKZVJepsDJtDkZh0XOA",
+	"5DZe6u+OTCBSmKMQE744/FQk9WmqXFMRDG4RJV8MaAa+lJKuYfVnXzbCY5kcPROOHehT/TnGDPt2UhaY",
+	"3c495q/qmXdJyyX9fcj7vGhO7hd+ZzhnrjD+nQK6pkEzBlfQ/aeS/quV9JPjYTqB7DlkvgfMWPcHYtT0",
+	"KLaEaE2n3fVTUC+UOQRrpsOMdkslkzAwRWCa0rp0QHMPaEIIk0+Rs4FhGuC/My7S9wf/4rDI9PdfKaUM",
+	"disj/Sc6/lJ01D1wpqYPgjO21GcGZXJB7nJjQ4vmM92u/JrXC1B1Z/LNnllmzBmVYr3rUly2rXcsxQuS",
+	"VbLSLskMqA6ncXZ20glPujUvdnaqKQj1F7lJGOq/TSgvmsxaTfXQ7HXFmtRE2U2p3Vy6sjZzSVc2515A",
+	"bKrjRU2uI2Rtri7IX769/G8AAAD//w==",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,

@@ -14,6 +14,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
 
+	"github.com/ecommerce/auth-service/api"
 	"github.com/ecommerce/auth-service/gen/oapi"
 	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/token"
@@ -24,8 +25,10 @@ type Handler struct {
 	auth *auth.Service
 	keys *token.Keys
 	log  *slog.Logger
-	// specJSON is the OpenAPI document as served at /auth/openapi.json.
-	specJSON json.RawMessage
+	// spec is the OpenAPI document as served at /auth/openapi.json: the
+	// original api/openapi.yaml (the generator's embedded copy renames
+	// operationIds).
+	spec map[string]any
 }
 
 var _ oapi.StrictServerInterface = (*Handler)(nil)
@@ -37,8 +40,14 @@ func New(svc *auth.Service, keys *token.Keys, log *slog.Logger) (http.Handler, e
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: load OpenAPI document: %w", err)
 	}
-	specJSON, err := json.Marshal(doc)
+	original, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
 	if err != nil {
+		return nil, fmt.Errorf("httpapi: load OpenAPI document: %w", err)
+	}
+	var spec map[string]any
+	if data, err := json.Marshal(original); err != nil {
+		return nil, fmt.Errorf("httpapi: encode OpenAPI document: %w", err)
+	} else if err := json.Unmarshal(data, &spec); err != nil {
 		return nil, fmt.Errorf("httpapi: encode OpenAPI document: %w", err)
 	}
 	doc.SetStringFormatValidator("email", openapi3.NewRegexpFormatValidator(openapi3.FormatOfStringForEmail))
@@ -46,7 +55,7 @@ func New(svc *auth.Service, keys *token.Keys, log *slog.Logger) (http.Handler, e
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{auth: svc, keys: keys, log: log, specJSON: specJSON}
+	h := &Handler{auth: svc, keys: keys, log: log, spec: spec}
 
 	r := chi.NewRouter()
 	r.Use(withRequestID, logRequests(log), recoverPanics(log), secureHeaders, v.middleware, parseBearer)

@@ -34,7 +34,7 @@ func optional(s string) *string {
 
 // GetOpenAPISpec serves the embedded OpenAPI document as JSON.
 func (h *Handler) GetOpenAPISpec(ctx context.Context, _ oapi.GetOpenAPISpecRequestObject) (oapi.GetOpenAPISpecResponseObject, error) {
-	return oapi.GetOpenAPISpec200JSONResponse(h.specJSON), nil
+	return oapi.GetOpenAPISpec200JSONResponse(h.spec), nil
 }
 
 //go:embed docs/index.html
