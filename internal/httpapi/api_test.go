@@ -377,7 +377,10 @@ func decodeSegment(t *testing.T, tok string, i int) map[string]any {
 	return m
 }
 
-func decodeClaims(t *testing.T, tok string) map[string]any { t.Helper(); return decodeSegment(t, tok, 1) }
+func decodeClaims(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	return decodeSegment(t, tok, 1)
+}
 
 func num(t *testing.T, v any) int64 {
 	t.Helper()

@@ -213,9 +213,9 @@ func (e *apiEnv) validateResponse(req *http.Request, resp response) {
 			Request: req, PathParams: params, Route: route,
 			Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
 		},
-		Status:  resp.status,
-		Header:  resp.header,
-		Body:    io.NopCloser(bytes.NewReader(resp.body)),
+		Status: resp.status,
+		Header: resp.header,
+		Body:   io.NopCloser(bytes.NewReader(resp.body)),
 		Options: &openapi3filter.Options{
 			IncludeResponseStatus: true,
 			MultiError:            true,

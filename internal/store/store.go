@@ -166,4 +166,6 @@ func decideRotation(r Rotation, sess Session, tok RefreshToken) (rotationStep, e
 }
 
 // sameEmail reports whether two addresses are the same account's, ignoring case.
-func sameEmail(a, b string) bool { return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b)) }
+func sameEmail(a, b string) bool {
+	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+}
