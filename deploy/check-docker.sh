@@ -115,9 +115,9 @@ check(len(ports) == 1 and "ports" in gw, "gateway is the only service publishing
 check(any("deploy/nginx/templates:/etc/nginx/templates" in str(v) for v in gw.get("volumes") or []),
       "gateway mounts deploy/nginx/templates")
 genv = gw.get("environment") or {}
-for name in ("AUTH_UPSTREAM_SERVERS", "AUTH_RESOLVER", "GATEWAY_LISTEN"):
+for name in ("AUTH_UPSTREAM", "GATEWAY_LISTEN"):
     check(name in genv, f"gateway sets {name}")
-check("auth-service:8000" in str(genv.get("AUTH_UPSTREAM_SERVERS", "")), "gateway upstream is auth-service:8000")
+check(str(genv.get("AUTH_UPSTREAM", "")) == "auth-service:8000", "gateway upstream is auth-service:8000")
 sys.exit(1 if errors else 0)
 PY
 	then :; else failed=1; fi
@@ -128,7 +128,7 @@ fi
 echo "== nginx gateway template"
 tmpl=deploy/nginx/templates/default.conf.template
 main=deploy/nginx/standalone.conf
-for v in AUTH_UPSTREAM_SERVERS AUTH_RESOLVER GATEWAY_LISTEN; do
+for v in AUTH_UPSTREAM GATEWAY_LISTEN; do
 	need "$tmpl" "\\\$\\{$v\\}" "template uses \${$v}"
 done
 if command -v nginx >/dev/null 2>&1 && command -v envsubst >/dev/null 2>&1; then
@@ -136,9 +136,8 @@ if command -v nginx >/dev/null 2>&1 && command -v envsubst >/dev/null 2>&1; then
 	trap 'rm -rf "$tmp"' EXIT
 	mkdir -p "$tmp/conf.d"
 	cp "$main" "$tmp/standalone.conf"
-	AUTH_UPSTREAM_SERVERS='server 127.0.0.1:18001 max_fails=1 fail_timeout=5s; server 127.0.0.1:18002 max_fails=1 fail_timeout=5s;' \
-	AUTH_RESOLVER=127.0.0.1 GATEWAY_LISTEN=127.0.0.1:18080 \
-		envsubst '${AUTH_UPSTREAM_SERVERS} ${AUTH_RESOLVER} ${GATEWAY_LISTEN}' <"$tmpl" >"$tmp/conf.d/default.conf"
+	AUTH_UPSTREAM=127.0.0.1:18001 GATEWAY_LISTEN=127.0.0.1:18080 \
+		envsubst '${AUTH_UPSTREAM} ${GATEWAY_LISTEN}' <"$tmpl" >"$tmp/conf.d/default.conf"
 	if grep -q '\${' "$tmp/conf.d/default.conf"; then
 		bad "rendered template still contains \${...}"
 	else
