@@ -97,6 +97,16 @@ func (p *Postgres) inTx(ctx context.Context, fn func(q *pgdb.Queries) error) err
 	})
 }
 
+// optUTC returns *t in UTC. pgx scans timestamptz in time.Local; the store
+// returns UTC from both adapters, as SQLite's fromMicros does.
+func optUTC(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
 func pgUser(u pgdb.User) User {
 	return User{
 		ID:           u.ID,
@@ -105,13 +115,13 @@ func pgUser(u pgdb.User) User {
 		IsActive:     u.IsActive,
 		IsStaff:      u.IsStaff,
 		IsSuperuser:  u.IsSuperuser,
-		DateJoined:   u.DateJoined,
-		LastLogin:    u.LastLogin,
+		DateJoined:   u.DateJoined.UTC(),
+		LastLogin:    optUTC(u.LastLogin),
 	}
 }
 
 func pgSession(s pgdb.Session) Session {
-	out := Session{ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt, RevokedAt: s.RevokedAt}
+	out := Session{ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt.UTC(), ExpiresAt: s.ExpiresAt.UTC(), RevokedAt: optUTC(s.RevokedAt)}
 	if s.RevokedReason != nil {
 		out.RevokedReason = *s.RevokedReason
 	}
@@ -119,7 +129,7 @@ func pgSession(s pgdb.Session) Session {
 }
 
 func pgRefreshToken(t pgdb.RefreshToken) RefreshToken {
-	return RefreshToken{Hash: t.TokenHash, SessionID: t.SessionID, IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt, RetiredAt: t.RetiredAt}
+	return RefreshToken{Hash: t.TokenHash, SessionID: t.SessionID, IssuedAt: t.IssuedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC(), RetiredAt: optUTC(t.RetiredAt)}
 }
 
 // CreateUser inserts a user with a new id.
