@@ -172,10 +172,14 @@ func (q *Queries) SetUserActive(ctx context.Context, arg SetUserActiveParams) er
 }
 
 const syncUserIDSequence = `-- name: SyncUserIDSequence :exec
-SELECT setval(pg_get_serial_sequence('users', 'id'), GREATEST((SELECT max(id) FROM users), 1))
+SELECT setval(pg_get_serial_sequence('users', 'id'), GREATEST(
+    (SELECT COALESCE(max(id), 0) FROM users),
+    nextval(pg_get_serial_sequence('users', 'id'))
+))
 `
 
-// Imported ids bypass the identity sequence; move it past them.
+// Imported ids bypass the identity sequence; move it past them. It only ever
+// moves forward, so the id of a deleted user is never handed out again.
 func (q *Queries) SyncUserIDSequence(ctx context.Context) error {
 	_, err := q.db.Exec(ctx, syncUserIDSequence)
 	return err

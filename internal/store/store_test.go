@@ -828,3 +828,28 @@ func TestRotateConcurrentSQLite(t *testing.T) {
 	t.Run("grace", func(t *testing.T) { checkGraceRace(t, twoSQLite(t)) })
 	t.Run("strict", func(t *testing.T) { checkStrictRace(t, twoSQLite(t)) })
 }
+
+func TestDeletedUserIDsAreNeverReused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		ctx := t.Context()
+		joined := time.Now().UTC()
+		first, err := st.CreateUser(ctx, store.NewUser{Email: "first@example.com", PasswordHash: "x", IsActive: true, DateJoined: joined})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.DeleteUser(ctx, first.ID); err != nil {
+			t.Fatal(err)
+		}
+		// An import also moves the PostgreSQL sequence; it must not move it back.
+		if _, err := st.ImportUsers(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		second, err := st.CreateUser(ctx, store.NewUser{Email: "second@example.com", PasswordHash: "x", IsActive: true, DateJoined: joined})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if second.ID <= first.ID {
+			t.Fatalf("new user got id %d after deleted user %d: tokens of the deleted user would name the new one", second.ID, first.ID)
+		}
+	})
+}

@@ -7,9 +7,13 @@ RETURNING *;
 INSERT INTO users (id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login)
 VALUES (@id, @email, @password_hash, @is_active, @is_staff, @is_superuser, @date_joined, @last_login);
 
--- Imported ids bypass the identity sequence; move it past them.
+-- Imported ids bypass the identity sequence; move it past them. It only ever
+-- moves forward, so the id of a deleted user is never handed out again.
 -- name: SyncUserIDSequence :exec
-SELECT setval(pg_get_serial_sequence('users', 'id'), GREATEST((SELECT max(id) FROM users), 1));
+SELECT setval(pg_get_serial_sequence('users', 'id'), GREATEST(
+    (SELECT COALESCE(max(id), 0) FROM users),
+    nextval(pg_get_serial_sequence('users', 'id'))
+));
 
 -- name: GetUserByEmail :one
 SELECT * FROM users WHERE lower(email) = lower(@email);

@@ -1,10 +1,11 @@
 -- The embedded store's identity table. Times are Unix microseconds (INTEGER):
 -- SQLite has no time type, and integers compare correctly where text
--- timestamps with trimmed fractions would not.
+-- timestamps with trimmed fractions would not. AUTOINCREMENT: the id of a
+-- deleted user is never handed out again.
 
 -- +goose Up
 CREATE TABLE users (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     email         TEXT    NOT NULL,
     password_hash TEXT    NOT NULL,
     is_active     BOOLEAN NOT NULL DEFAULT 1,
