@@ -47,17 +47,31 @@ func TestVerifyDjango(t *testing.T) {
 		{"bcrypt_sha256", djangoBcryptSHA256},
 		{"bcrypt", djangoBcrypt},
 	}
-	wrong := []string{"", "correct hors", "correct horse ", "Correct horse", "correct horse\x00"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // bcrypt at cost 12 is slow, under -race very slow
 			// Django formats are always upgraded to argon2id on a good login.
 			if ok, rehash := h.Verify(djangoPassword, tt.encoded); !ok || !rehash {
 				t.Errorf("Verify(right password) = ok %v, rehash %v; want true, true", ok, rehash)
 			}
-			for _, w := range wrong {
-				if ok, rehash := h.Verify(w, tt.encoded); ok || rehash {
-					t.Errorf("Verify(%q) = ok %v, rehash %v; want false, false", w, ok, rehash)
-				}
+			if ok, rehash := h.Verify("Correct horse", tt.encoded); ok || rehash {
+				t.Errorf("Verify(wrong password) = ok %v, rehash %v; want false, false", ok, rehash)
+			}
+		})
+	}
+}
+
+// TestVerifyDjangoWrongPasswords tries near misses on the cheap vector (the
+// other formats get one wrong password each above, as each try costs seconds).
+func TestVerifyDjangoWrongPasswords(t *testing.T) {
+	h := newHasher(t, tiny)
+	// Not "correct horse\x00": HMAC zero-pads short keys, so PBKDF2-HMAC (and
+	// Django's own check_password) cannot tell a trailing NUL from none.
+	wrong := []string{"", "correct hors", "correct horse ", " correct horse", "Correct horse", "correct horsé", "correct horse correct horse"}
+	for _, w := range wrong {
+		t.Run(w, func(t *testing.T) {
+			if ok, rehash := h.Verify(w, djangoPBKDF2LowIter); ok || rehash {
+				t.Errorf("Verify(%q) = ok %v, rehash %v; want false, false", w, ok, rehash)
 			}
 		})
 	}
@@ -67,19 +81,27 @@ func TestVerifyDjango(t *testing.T) {
 // against the stored hash: flipping one character of it must fail the login.
 func TestVerifyDjangoTampered(t *testing.T) {
 	h := newHasher(t, tiny)
+	// Cost-4 hashes of djangoPassword, for speed; controls: in their own
+	// format they verify.
+	plain, viaSHA := bcryptPlain(t, djangoPassword), bcryptSHA256(t, djangoPassword)
+	for _, control := range []string{"bcrypt$" + plain, "bcrypt_sha256$" + viaSHA} {
+		if ok, _ := h.Verify(djangoPassword, control); !ok {
+			t.Fatalf("control: Verify(%q) failed", control)
+		}
+	}
 	tests := []struct{ name, encoded string }{
 		{"pbkdf2_sha256 other iterations", strings.Replace(djangoPBKDF2LowIter, "$1000$", "$1001$", 1)},
 		{"pbkdf2_sha256 other salt", strings.Replace(djangoPBKDF2LowIter, "$9Th0", "$9Th1", 1)},
 		{"pbkdf2_sha256 other hash", strings.Replace(djangoPBKDF2LowIter, "$CvIZ", "$CvIA", 1)},
 		{"argon2 other params", strings.Replace(djangoArgon2, "t=2", "t=1", 1)},
 		{"argon2 other hash", strings.Replace(djangoArgon2, "$8mxy", "$8mxA", 1)},
-		{"bcrypt_sha256 read as bcrypt", "bcrypt$" + strings.TrimPrefix(djangoBcryptSHA256, "bcrypt_sha256$")},
-		{"bcrypt read as bcrypt_sha256", "bcrypt_sha256$" + strings.TrimPrefix(djangoBcrypt, "bcrypt$")},
-		{"bcrypt other hash", djangoBcrypt[:len(djangoBcrypt)-1] + "T"},
+		{"bcrypt_sha256 read as bcrypt", "bcrypt$" + viaSHA},
+		{"bcrypt read as bcrypt_sha256", "bcrypt_sha256$" + plain},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.encoded == djangoPBKDF2LowIter || tt.encoded == djangoArgon2 || tt.encoded == djangoBcrypt {
+			t.Parallel()
+			if tt.encoded == djangoPBKDF2LowIter || tt.encoded == djangoArgon2 {
 				t.Fatal("tampering changed nothing")
 			}
 			if ok, rehash := h.Verify(djangoPassword, tt.encoded); ok || rehash {
@@ -162,6 +184,16 @@ func bcryptSHA256(tb testing.TB, password string) string {
 	tb.Helper()
 	sum := sha256.Sum256([]byte(password))
 	h, err := bcrypt.GenerateFromPassword([]byte(hex.EncodeToString(sum[:])), bcrypt.MinCost)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(h)
+}
+
+// bcryptPlain is Django's BCryptPasswordHasher without its prefix, at the lowest cost.
+func bcryptPlain(tb testing.TB, password string) string {
+	tb.Helper()
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -37,7 +37,11 @@ func Parse(r io.Reader) ([]store.NewUser, error) {
 	if err := dec.Decode(&records); err != nil {
 		return nil, fmt.Errorf("not a dumpdata JSON array: %w", err)
 	}
-	if dec.More() {
+	if records == nil { // the input was null, which decodes without error
+		return nil, errors.New("not a dumpdata JSON array: null")
+	}
+	// Not dec.More: it reports false for a stray ']' or '}' after the array.
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("unexpected data after the JSON array")
 	}
 	users := make([]store.NewUser, 0, len(records))

@@ -1,0 +1,270 @@
+package config_test
+
+import (
+	"log/slog"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ecommerce/auth-service/internal/config"
+	"github.com/ecommerce/auth-service/internal/password"
+)
+
+const (
+	postgresURL = "postgres://auth@db:5432/auth?sslmode=disable"
+	secret32    = "0123456789abcdef0123456789abcdef"
+	secret31    = "0123456789abcdef0123456789abcde"
+)
+
+// getenv is a map-backed environment: unset variables read as "".
+func getenv(env map[string]string) func(string) string {
+	return func(name string) string { return env[name] }
+}
+
+// load runs Load on env and fails the test on error.
+func load(tb testing.TB, env map[string]string) config.Config {
+	tb.Helper()
+	c, err := config.Load(getenv(env))
+	if err != nil {
+		tb.Fatalf("Load(%v): %v", env, err)
+	}
+	return c
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c := load(t, map[string]string{})
+	want := config.Config{
+		DatabaseURL:     "sqlite:auth-service.db",
+		Embedded:        true,
+		SecretKey:       []byte{},
+		ListenAddr:      ":8000",
+		AccessTTL:       5 * time.Minute,
+		RefreshTTL:      24 * time.Hour,
+		ReuseInterval:   10 * time.Second,
+		LogLevel:        slog.LevelInfo,
+		JWTAlgorithm:    "HS256",
+		Password:        password.DefaultParams(),
+		MigrateOnStart:  true,
+		CleanupInterval: 10 * time.Minute,
+		ShutdownTimeout: 15 * time.Second,
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("Load(empty env) =\n%+v\nwant\n%+v", c, want)
+	}
+	if config.DefaultSQLitePath != "auth-service.db" {
+		t.Errorf("DefaultSQLitePath = %q; want auth-service.db", config.DefaultSQLitePath)
+	}
+	if got := c.SQLitePath(); got != "auth-service.db" {
+		t.Errorf("SQLitePath() = %q; want %q", got, "auth-service.db")
+	}
+}
+
+func TestLoadValues(t *testing.T) {
+	tests := []struct {
+		name  string
+		env   map[string]string
+		check func(t *testing.T, c config.Config)
+	}{
+		{"postgres: no migration on start by default", map[string]string{"AUTH_DATABASE_URL": postgresURL, "AUTH_SECRET_KEY": secret32},
+			func(t *testing.T, c config.Config) {
+				if c.DatabaseURL != postgresURL || c.Embedded || c.MigrateOnStart || c.SQLitePath() != "" {
+					t.Errorf("got URL %q, embedded %v, migrate %v, sqlite path %q; want postgres, false, false, \"\"",
+						c.DatabaseURL, c.Embedded, c.MigrateOnStart, c.SQLitePath())
+				}
+				if string(c.SecretKey) != secret32 {
+					t.Errorf("SecretKey = %q; want %q", c.SecretKey, secret32)
+				}
+			}},
+		{"postgresql:// scheme", map[string]string{"AUTH_DATABASE_URL": "postgresql://db/auth", "AUTH_SECRET_KEY": secret32},
+			func(t *testing.T, c config.Config) {
+				if c.DatabaseURL != "postgresql://db/auth" || c.MigrateOnStart {
+					t.Errorf("got URL %q, migrate %v", c.DatabaseURL, c.MigrateOnStart)
+				}
+			}},
+		{"postgres: AUTH_MIGRATE_ON_START=true", map[string]string{"AUTH_DATABASE_URL": postgresURL, "AUTH_SECRET_KEY": secret32, "AUTH_MIGRATE_ON_START": "true"},
+			func(t *testing.T, c config.Config) {
+				if !c.MigrateOnStart {
+					t.Error("MigrateOnStart = false; want true")
+				}
+			}},
+		{"sqlite: AUTH_MIGRATE_ON_START=false", map[string]string{"AUTH_MIGRATE_ON_START": "false"},
+			func(t *testing.T, c config.Config) {
+				if c.MigrateOnStart {
+					t.Error("MigrateOnStart = true; want false")
+				}
+			}},
+		{"explicit sqlite path", map[string]string{"AUTH_DATABASE_URL": "sqlite:/var/lib/auth/auth.db"},
+			func(t *testing.T, c config.Config) {
+				if c.SQLitePath() != "/var/lib/auth/auth.db" || c.Embedded || !c.MigrateOnStart || len(c.SecretKey) != 0 {
+					t.Errorf("got path %q, embedded %v, migrate %v, secret %q; want the path, false, true, none",
+						c.SQLitePath(), c.Embedded, c.MigrateOnStart, c.SecretKey)
+				}
+			}},
+		{"durations and listen address", map[string]string{
+			"AUTH_LISTEN_ADDR": "127.0.0.1:9000", "AUTH_ACCESS_TOKEN_TTL": "90s", "AUTH_REFRESH_TOKEN_TTL": "168h",
+			"AUTH_REFRESH_REUSE_INTERVAL": "0s", "AUTH_CLEANUP_INTERVAL": "1h",
+		}, func(t *testing.T, c config.Config) {
+			if c.ListenAddr != "127.0.0.1:9000" || c.AccessTTL != 90*time.Second || c.RefreshTTL != 168*time.Hour ||
+				c.ReuseInterval != 0 || c.CleanupInterval != time.Hour {
+				t.Errorf("got listen %q, access %s, refresh %s, reuse %s, cleanup %s",
+					c.ListenAddr, c.AccessTTL, c.RefreshTTL, c.ReuseInterval, c.CleanupInterval)
+			}
+		}},
+		{"access TTL equal to refresh TTL", map[string]string{"AUTH_ACCESS_TOKEN_TTL": "1h", "AUTH_REFRESH_TOKEN_TTL": "1h"},
+			func(t *testing.T, c config.Config) {
+				if c.AccessTTL != time.Hour || c.RefreshTTL != time.Hour {
+					t.Errorf("got access %s, refresh %s; want 1h, 1h", c.AccessTTL, c.RefreshTTL)
+				}
+			}},
+		{"log level", map[string]string{"AUTH_LOG_LEVEL": "debug"},
+			func(t *testing.T, c config.Config) {
+				if c.LogLevel != slog.LevelDebug {
+					t.Errorf("LogLevel = %v; want DEBUG", c.LogLevel)
+				}
+			}},
+		{"log level upper case", map[string]string{"AUTH_LOG_LEVEL": "WARN"},
+			func(t *testing.T, c config.Config) {
+				if c.LogLevel != slog.LevelWarn {
+					t.Errorf("LogLevel = %v; want WARN", c.LogLevel)
+				}
+			}},
+		{"argon2 parameters", map[string]string{"AUTH_ARGON2_MEMORY_KIB": "65536", "AUTH_ARGON2_ITERATIONS": "3", "AUTH_ARGON2_PARALLELISM": "4"},
+			func(t *testing.T, c config.Config) {
+				if want := (password.Params{MemoryKiB: 65536, Iterations: 3, Parallelism: 4}); c.Password != want {
+					t.Errorf("Password = %+v; want %+v", c.Password, want)
+				}
+			}},
+		{"argon2 minimum memory", map[string]string{"AUTH_ARGON2_MEMORY_KIB": "16", "AUTH_ARGON2_PARALLELISM": "2"},
+			func(t *testing.T, c config.Config) {
+				if c.Password.MemoryKiB != 16 || c.Password.Parallelism != 2 {
+					t.Errorf("Password = %+v; want m=16, p=2", c.Password)
+				}
+			}},
+		{"ES256 with keys needs no secret", map[string]string{
+			"AUTH_DATABASE_URL": postgresURL, "AUTH_JWT_ALGORITHM": "ES256", "AUTH_JWT_PRIVATE_KEYS": " new.pem, old.pem ,,",
+		}, func(t *testing.T, c config.Config) {
+			if c.JWTAlgorithm != "ES256" || !reflect.DeepEqual(c.JWTKeyFiles, []string{"new.pem", "old.pem"}) {
+				t.Errorf("got alg %q, key files %q; want ES256, [new.pem old.pem]", c.JWTAlgorithm, c.JWTKeyFiles)
+			}
+		}},
+		{"EdDSA with a key", map[string]string{"AUTH_DATABASE_URL": postgresURL, "AUTH_JWT_ALGORITHM": "EdDSA", "AUTH_JWT_PRIVATE_KEYS": "ed.pem"},
+			func(t *testing.T, c config.Config) {
+				if c.JWTAlgorithm != "EdDSA" || !reflect.DeepEqual(c.JWTKeyFiles, []string{"ed.pem"}) {
+					t.Errorf("got alg %q, key files %q", c.JWTAlgorithm, c.JWTKeyFiles)
+				}
+			}},
+		{"RS256 with a key, sqlite", map[string]string{"AUTH_JWT_ALGORITHM": "RS256", "AUTH_JWT_PRIVATE_KEYS": "rsa.pem"},
+			func(t *testing.T, c config.Config) {
+				if c.JWTAlgorithm != "RS256" || !reflect.DeepEqual(c.JWTKeyFiles, []string{"rsa.pem"}) {
+					t.Errorf("got alg %q, key files %q", c.JWTAlgorithm, c.JWTKeyFiles)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.check(t, load(t, tt.env))
+		})
+	}
+}
+
+func TestLoadSecrets(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantErr string // the variable the error must start with; "" for success
+	}{
+		{"postgres without secret", map[string]string{"AUTH_DATABASE_URL": postgresURL}, "AUTH_SECRET_KEY"},
+		{"postgres, 31-byte secret", map[string]string{"AUTH_DATABASE_URL": postgresURL, "AUTH_SECRET_KEY": secret31}, "AUTH_SECRET_KEY"},
+		{"postgres, 32-byte secret", map[string]string{"AUTH_DATABASE_URL": postgresURL, "AUTH_SECRET_KEY": secret32}, ""},
+		{"embedded sqlite, 31-byte secret", map[string]string{"AUTH_SECRET_KEY": secret31}, "AUTH_SECRET_KEY"},
+		{"explicit sqlite, 31-byte secret", map[string]string{"AUTH_DATABASE_URL": "sqlite:a.db", "AUTH_SECRET_KEY": secret31}, "AUTH_SECRET_KEY"},
+		{"embedded sqlite, 1-byte secret", map[string]string{"AUTH_SECRET_KEY": "x"}, "AUTH_SECRET_KEY"},
+		{"embedded sqlite, 32-byte secret", map[string]string{"AUTH_SECRET_KEY": secret32}, ""},
+		// serve generates one and keeps it beside the database file.
+		{"embedded sqlite without secret", map[string]string{}, ""},
+		{"explicit sqlite without secret", map[string]string{"AUTH_DATABASE_URL": "sqlite:a.db"}, ""},
+		{"ES256 without keys", map[string]string{"AUTH_DATABASE_URL": postgresURL, "AUTH_SECRET_KEY": secret32, "AUTH_JWT_ALGORITHM": "ES256"}, "AUTH_JWT_PRIVATE_KEYS"},
+		{"ES256, keys only separators", map[string]string{"AUTH_JWT_ALGORITHM": "ES256", "AUTH_JWT_PRIVATE_KEYS": " , ,"}, "AUTH_JWT_PRIVATE_KEYS"},
+		{"EdDSA without keys", map[string]string{"AUTH_JWT_ALGORITHM": "EdDSA"}, "AUTH_JWT_PRIVATE_KEYS"},
+		{"RS256 without keys", map[string]string{"AUTH_JWT_ALGORITHM": "RS256"}, "AUTH_JWT_PRIVATE_KEYS"},
+		{"ES256 with keys, postgres, no secret", map[string]string{"AUTH_DATABASE_URL": postgresURL, "AUTH_JWT_ALGORITHM": "ES256", "AUTH_JWT_PRIVATE_KEYS": "k.pem"}, ""},
+		{"HS256 with keys", map[string]string{"AUTH_DATABASE_URL": postgresURL, "AUTH_SECRET_KEY": secret32, "AUTH_JWT_PRIVATE_KEYS": "k.pem"}, "AUTH_JWT_PRIVATE_KEYS"},
+		{"explicit HS256 with keys", map[string]string{"AUTH_JWT_ALGORITHM": "HS256", "AUTH_JWT_PRIVATE_KEYS": "k.pem"}, "AUTH_JWT_PRIVATE_KEYS"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.Load(getenv(tt.env))
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Load: %v", err)
+				}
+				if want := tt.env["AUTH_SECRET_KEY"]; string(c.SecretKey) != want {
+					t.Errorf("SecretKey = %q; want %q", c.SecretKey, want)
+				}
+				return
+			}
+			if err == nil || !strings.HasPrefix(err.Error(), tt.wantErr) {
+				t.Fatalf("Load error = %v; want one naming %s", err, tt.wantErr)
+			}
+			if s := tt.env["AUTH_SECRET_KEY"]; s != "" && strings.Contains(err.Error(), s) {
+				t.Errorf("error %q echoes the secret", err)
+			}
+		})
+	}
+}
+
+func TestLoadRejectsBadValues(t *testing.T) {
+	tests := []struct {
+		name, variable, value string
+		extra                 map[string]string
+		wantErr               string // defaults to variable
+	}{
+		{name: "access TTL not a duration", variable: "AUTH_ACCESS_TOKEN_TTL", value: "abc"},
+		{name: "access TTL without unit", variable: "AUTH_ACCESS_TOKEN_TTL", value: "300"},
+		{name: "access TTL negative", variable: "AUTH_ACCESS_TOKEN_TTL", value: "-5m"},
+		{name: "access TTL zero", variable: "AUTH_ACCESS_TOKEN_TTL", value: "0"},
+		{name: "access TTL 0s", variable: "AUTH_ACCESS_TOKEN_TTL", value: "0s"},
+		{name: "refresh TTL not a duration", variable: "AUTH_REFRESH_TOKEN_TTL", value: "abc"},
+		{name: "refresh TTL negative", variable: "AUTH_REFRESH_TOKEN_TTL", value: "-24h"},
+		{name: "refresh TTL zero", variable: "AUTH_REFRESH_TOKEN_TTL", value: "0s"},
+		{name: "reuse interval not a duration", variable: "AUTH_REFRESH_REUSE_INTERVAL", value: "abc"},
+		{name: "reuse interval negative", variable: "AUTH_REFRESH_REUSE_INTERVAL", value: "-1s"},
+		{name: "cleanup interval zero", variable: "AUTH_CLEANUP_INTERVAL", value: "0s"},
+		{name: "log level", variable: "AUTH_LOG_LEVEL", value: "loud"},
+		{name: "database URL mysql", variable: "AUTH_DATABASE_URL", value: "mysql://x"},
+		{name: "database URL a bare path", variable: "AUTH_DATABASE_URL", value: "auth.db"},
+		{name: "database URL sqlite without path", variable: "AUTH_DATABASE_URL", value: "sqlite:"},
+		{name: "algorithm HS512", variable: "AUTH_JWT_ALGORITHM", value: "HS512"},
+		{name: "algorithm none", variable: "AUTH_JWT_ALGORITHM", value: "none"},
+		{name: "algorithm lower case", variable: "AUTH_JWT_ALGORITHM", value: "es256", extra: map[string]string{"AUTH_JWT_PRIVATE_KEYS": "k.pem"}},
+		{name: "argon2 memory not a number", variable: "AUTH_ARGON2_MEMORY_KIB", value: "abc"},
+		{name: "argon2 memory 7", variable: "AUTH_ARGON2_MEMORY_KIB", value: "7"},
+		{name: "argon2 memory above 4 GiB", variable: "AUTH_ARGON2_MEMORY_KIB", value: "4194305"},
+		{name: "argon2 memory below 8 per lane", variable: "AUTH_ARGON2_MEMORY_KIB", value: "15", extra: map[string]string{"AUTH_ARGON2_PARALLELISM": "2"}},
+		{name: "argon2 iterations 0", variable: "AUTH_ARGON2_ITERATIONS", value: "0"},
+		{name: "argon2 iterations 101", variable: "AUTH_ARGON2_ITERATIONS", value: "101"},
+		{name: "argon2 parallelism 0", variable: "AUTH_ARGON2_PARALLELISM", value: "0"},
+		{name: "argon2 parallelism 65", variable: "AUTH_ARGON2_PARALLELISM", value: "65"},
+		{name: "argon2 parallelism 256 (wraps in uint8)", variable: "AUTH_ARGON2_PARALLELISM", value: "256"},
+		{name: "migrate on start", variable: "AUTH_MIGRATE_ON_START", value: "maybe"},
+		{name: "access TTL above refresh TTL", variable: "AUTH_ACCESS_TOKEN_TTL", value: "2h", extra: map[string]string{"AUTH_REFRESH_TOKEN_TTL": "1h"}},
+		{name: "default access TTL above refresh TTL", variable: "AUTH_REFRESH_TOKEN_TTL", value: "1m", wantErr: "AUTH_ACCESS_TOKEN_TTL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{tt.variable: tt.value}
+			for k, v := range tt.extra {
+				env[k] = v
+			}
+			want := tt.wantErr
+			if want == "" {
+				want = tt.variable
+			}
+			_, err := config.Load(getenv(env))
+			if err == nil || !strings.HasPrefix(err.Error(), want) {
+				t.Fatalf("Load(%v) error = %v; want one starting with %s", env, err, want)
+			}
+		})
+	}
+}
