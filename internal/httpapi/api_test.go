@@ -158,6 +158,8 @@ func TestBadRequests(t *testing.T) {
 			{"array body", "application/json", `[]`, 400, "invalid", []string{"non_field_errors"}},
 			{"string body", "application/json", `"hello"`, 400, "invalid", []string{"non_field_errors"}},
 			{"malformed JSON", "application/json", `{"email":`, 400, "parse_error", nil},
+			{"trailing data", "application/json", `{"email":"a@example.com","password":"x"} junk`, 400, "parse_error", nil},
+			{"two objects", "application/json", `{"email":"a@example.com","password":"x"}{}`, 400, "parse_error", nil},
 			{"form body", "application/x-www-form-urlencoded", `email=a&password=b`, 415, "unsupported_media_type", nil},
 			{"text body", "text/plain", `{"email":"a@example.com","password":"x"}`, 415, "unsupported_media_type", nil},
 		}

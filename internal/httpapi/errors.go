@@ -57,5 +57,6 @@ var (
 	errInternal         = newError(http.StatusInternalServerError, codeInternal, "A server error occurred.")
 	errNotFound         = newError(http.StatusNotFound, codeNotFound, "Not found.")
 	errMethodNotAllowed = newError(http.StatusMethodNotAllowed, codeMethodNotAllowed, "Method not allowed.")
+	errParse            = newError(http.StatusBadRequest, codeParseError, "JSON parse error: the request body is not valid JSON.")
 	errTooLarge         = newError(http.StatusRequestEntityTooLarge, codePayloadTooLarge, "Request body is too large (limit 1 MiB).")
 )

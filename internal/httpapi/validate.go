@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -133,6 +134,12 @@ func readBody(w http.ResponseWriter, r *http.Request, spec *openapi3.RequestBody
 			fmt.Sprintf("Unsupported media type %q in request; use application/json.", r.Header.Get("Content-Type"))))
 		return false
 	}
+	// The validator's decoder stops after the first JSON value; trailing data
+	// such as `{...} garbage` is malformed JSON all the same.
+	if !json.Valid(data) {
+		writeError(w, errParse)
+		return false
+	}
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	r.ContentLength = int64(len(data))
 	return true
@@ -143,7 +150,7 @@ func readBody(w http.ResponseWriter, r *http.Request, spec *openapi3.RequestBody
 func requestError(err error) apiError {
 	var parseErr *openapi3filter.ParseError
 	if errors.As(err, &parseErr) {
-		return newError(http.StatusBadRequest, codeParseError, "JSON parse error: the request body is not valid JSON.")
+		return errParse
 	}
 	fields := map[string][]string{}
 	collectFieldErrors(err, fields)

@@ -43,7 +43,7 @@ func verifyPBKDF2(password, encoded string) bool {
 func verifyBcryptSHA256(password, encoded string) bool {
 	sum := sha256.Sum256([]byte(password))
 	hash := strings.TrimPrefix(encoded, "bcrypt_sha256$")
-	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(hex.EncodeToString(sum[:]))) == nil
+	return compareBcrypt(hash, []byte(hex.EncodeToString(sum[:])))
 }
 
 // verifyBcrypt checks Django's "bcrypt$<bcrypt hash>" of the raw password.
@@ -53,5 +53,16 @@ func verifyBcrypt(password, encoded string) bool {
 	if len(secret) > 72 {
 		secret = secret[:72]
 	}
-	return bcrypt.CompareHashAndPassword([]byte(strings.TrimPrefix(encoded, "bcrypt$")), secret) == nil
+	return compareBcrypt(strings.TrimPrefix(encoded, "bcrypt$"), secret)
+}
+
+// maxBcryptCost bounds the work a stored bcrypt hash can ask for (Django uses 12).
+const maxBcryptCost = 16
+
+func compareBcrypt(hash string, secret []byte) bool {
+	cost, err := bcrypt.Cost([]byte(hash))
+	if err != nil || cost > maxBcryptCost {
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(hash), secret) == nil
 }

@@ -23,7 +23,34 @@ const (
 	djangoArgon2        = "argon2$argon2id$v=19$m=102400,t=2,p=8$U051UEF3ZGRad3pPS0N4alZZSmcwbA$8mxyil6+WF7VY/N/UnNIqg"
 	djangoBcryptSHA256  = "bcrypt_sha256$$2b$12$28o9P5Rz8eWDVKL9E.A8d.kfjYNXB26.wgJcYQTR6mlc.ZRQl.qXy"
 	djangoBcrypt        = "bcrypt$$2b$12$TnRGNXSYjC1HropgpHr4VONVjiExFiZI2w.DUs9XTqtE98NSB5w7S"
+
+	// Django before 3.2 wrote argon2i; made with argon2-cffi 21.1 (Debian's):
+	//	argon2.PasswordHasher(type=argon2.Type.I, time_cost=2, memory_cost=512, parallelism=2)
+	djangoArgon2i = "argon2$argon2i$v=19$m=512,t=2,p=2$AkJRvtEhY1n0h0b4xZhDtA$20nH8ydxn7C/axjxP7YQSw"
 )
+
+func TestVerifyDjangoArgon2i(t *testing.T) {
+	h := newHasher(t, tiny)
+	if ok, rehash := h.Verify(djangoPassword, djangoArgon2i); !ok || !rehash {
+		t.Fatalf("argon2i: ok=%v rehash=%v, want true true", ok, rehash)
+	}
+	if ok, _ := h.Verify("wrong", djangoArgon2i); ok {
+		t.Fatal("argon2i accepted a wrong password")
+	}
+}
+
+func TestVerifyRefusesExpensiveStoredParameters(t *testing.T) {
+	h := newHasher(t, tiny)
+	for _, encoded := range []string{
+		"$argon2id$v=19$m=64,t=1000000,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+		"$argon2id$v=19$m=64,t=1,p=1junk$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+		"bcrypt$$2b$31$TnRGNXSYjC1HropgpHr4VONVjiExFiZI2w.DUs9XTqtE98NSB5w7S",
+	} {
+		if ok, _ := h.Verify(djangoPassword, encoded); ok {
+			t.Errorf("accepted %q", encoded)
+		}
+	}
+}
 
 // longPassword is 89 bytes; bcrypt reads only its first 72. longBcrypt is
 // Python bcrypt 3.2.2's hashpw(longPassword, gensalt(4)) (the version the

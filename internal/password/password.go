@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -80,10 +81,10 @@ var b64 = base64.RawStdEncoding
 func (h *Hasher) Verify(password, encoded string) (ok, rehash bool) {
 	switch {
 	case strings.HasPrefix(encoded, phcID):
-		p, ok := verifyArgon2id(password, strings.TrimPrefix(encoded, "$"))
+		p, ok := verifyArgon2(password, strings.TrimPrefix(encoded, "$"))
 		return ok, ok && p != h.params
 	case strings.HasPrefix(encoded, "argon2$"):
-		_, ok := verifyArgon2id(password, strings.TrimPrefix(encoded, "argon2$"))
+		_, ok := verifyArgon2(password, strings.TrimPrefix(encoded, "argon2$"))
 		return ok, ok
 	case strings.HasPrefix(encoded, "pbkdf2_sha256$"):
 		ok := verifyPBKDF2(password, encoded)
@@ -104,22 +105,19 @@ func (h *Hasher) VerifyDummy(password string) {
 	h.Verify(password, h.dummy)
 }
 
-// verifyArgon2id checks "argon2id$v=19$m=..,t=..,p=..$salt$hash", the PHC
-// string without its leading "$" (Django writes it after "argon2$").
-func verifyArgon2id(password, encoded string) (Params, bool) {
+// verifyArgon2 checks "argon2id$v=19$m=..,t=..,p=..$salt$hash", the PHC
+// string without its leading "$" (Django writes it after "argon2$"). It also
+// takes argon2i, which Django wrote before 3.2, so those users can still log
+// in (and are upgraded). It returns the hash's parameters and whether the
+// password matches; parameters beyond sane bounds are a mismatch, so a stored
+// hash cannot make a login arbitrarily expensive.
+func verifyArgon2(password, encoded string) (Params, bool) {
 	parts := strings.Split(encoded, "$")
-	if len(parts) != 5 || parts[0] != "argon2id" {
+	if len(parts) != 5 || (parts[0] != "argon2id" && parts[0] != "argon2i") || parts[1] != "v=19" {
 		return Params{}, false
 	}
-	var version int
-	if _, err := fmt.Sscanf(parts[1], "v=%d", &version); err != nil || version != argon2.Version {
-		return Params{}, false
-	}
-	var p Params
-	if _, err := fmt.Sscanf(parts[2], "m=%d,t=%d,p=%d", &p.MemoryKiB, &p.Iterations, &p.Parallelism); err != nil {
-		return Params{}, false
-	}
-	if p.Iterations < 1 || p.Parallelism < 1 || p.MemoryKiB < 8*uint32(p.Parallelism) || p.MemoryKiB > 4*1024*1024 {
+	p, ok := parseArgon2Params(parts[2])
+	if !ok {
 		return Params{}, false
 	}
 	salt, err := b64.DecodeString(parts[3])
@@ -127,9 +125,46 @@ func verifyArgon2id(password, encoded string) (Params, bool) {
 		return Params{}, false
 	}
 	want, err := b64.DecodeString(parts[4])
-	if err != nil || len(want) == 0 || len(want) > 1024 {
+	if err != nil || len(want) < 4 || len(want) > 1024 {
 		return Params{}, false
 	}
-	got := argon2.IDKey([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))
+	derive := argon2.IDKey
+	if parts[0] == "argon2i" {
+		derive = argon2.Key
+	}
+	got := derive([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))
 	return p, subtle.ConstantTimeCompare(got, want) == 1
 }
+
+// parseArgon2Params reads exactly "m=<KiB>,t=<iterations>,p=<parallelism>".
+func parseArgon2Params(s string) (Params, bool) {
+	fields := strings.Split(s, ",")
+	if len(fields) != 3 {
+		return Params{}, false
+	}
+	var values [3]uint64
+	for i, prefix := range []string{"m=", "t=", "p="} {
+		digits, ok := strings.CutPrefix(fields[i], prefix)
+		if !ok {
+			return Params{}, false
+		}
+		v, err := strconv.ParseUint(digits, 10, 32)
+		if err != nil {
+			return Params{}, false
+		}
+		values[i] = v
+	}
+	p := Params{MemoryKiB: uint32(values[0]), Iterations: uint32(values[1]), Parallelism: uint8(min(values[2], 255))}
+	if p.Iterations < 1 || p.Iterations > maxArgon2Iterations || p.Parallelism < 1 || values[2] > maxArgon2Parallelism ||
+		p.MemoryKiB < 8*uint32(p.Parallelism) || p.MemoryKiB > maxArgon2MemoryKiB {
+		return Params{}, false
+	}
+	return p, true
+}
+
+// Bounds on the argon2 parameters a stored hash may ask for.
+const (
+	maxArgon2MemoryKiB   = 4 * 1024 * 1024
+	maxArgon2Iterations  = 100
+	maxArgon2Parallelism = 64
+)
