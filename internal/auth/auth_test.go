@@ -1,0 +1,88 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/ecommerce/auth-service/internal/auth"
+	"github.com/ecommerce/auth-service/internal/password"
+	"github.com/ecommerce/auth-service/internal/store"
+	"github.com/ecommerce/auth-service/internal/storetest"
+	"github.com/ecommerce/auth-service/internal/token"
+)
+
+// countingHasher is the real hasher, counting the hashes it computes.
+type countingHasher struct {
+	*password.Hasher
+	verifies int
+}
+
+func (c *countingHasher) Verify(pw, encoded string) (bool, bool) {
+	c.verifies++
+	return c.Hasher.Verify(pw, encoded)
+}
+
+func (c *countingHasher) VerifyDummy(pw string) {
+	c.verifies++
+	c.Hasher.VerifyDummy(pw)
+}
+
+func newService(t *testing.T, st store.Store) (*auth.Service, *countingHasher) {
+	t.Helper()
+	keys, err := token.NewHS256([]byte("a-test-secret-of-at-least-thirty-two-bytes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := password.New(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher := &countingHasher{Hasher: h}
+	params := auth.Params{AccessTTL: time.Minute, RefreshTTL: time.Hour, ReuseInterval: 10 * time.Second}
+	return auth.New(st, keys, hasher, time.Now, params, slog.New(slog.NewTextHandler(io.Discard, nil))), hasher
+}
+
+// Every failed login costs exactly one password hash, whether or not the
+// email exists, so that response time does not reveal which accounts exist.
+func TestEveryFailedLoginCostsOneHash(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		svc, hasher := newService(t, st)
+		if _, err := svc.CreateUser(ctx, "known@example.com", "right-password", false, false); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct{ email, pw string }{
+			{"known@example.com", "wrong-password"},
+			{"unknown@example.com", "right-password"},
+		} {
+			hasher.verifies = 0
+			_, err := svc.Login(ctx, c.email, c.pw)
+			if !errors.Is(err, auth.ErrBadCredentials) {
+				t.Fatalf("%s: err = %v, want ErrBadCredentials", c.email, err)
+			}
+			if hasher.verifies != 1 {
+				t.Errorf("%s: %d password hashes computed, want exactly 1", c.email, hasher.verifies)
+			}
+		}
+	})
+}
+
+func TestCreateUserValidates(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		svc, _ := newService(t, st)
+		for _, c := range []struct{ email, pw string }{{"no-at-sign", "pw-12345"}, {"a b@example.com", "pw-12345"}, {"a@example.com", ""}} {
+			if _, err := svc.CreateUser(ctx, c.email, c.pw, false, false); !errors.Is(err, auth.ErrInvalidUser) {
+				t.Errorf("CreateUser(%q, %q) err = %v, want ErrInvalidUser", c.email, c.pw, err)
+			}
+		}
+		u, err := svc.CreateUser(ctx, "  padded@example.com ", "pw-12345", true, true)
+		if err != nil || u.Email != "padded@example.com" || !u.IsStaff || !u.IsSuperuser {
+			t.Fatalf("CreateUser = %+v, %v", u, err)
+		}
+	})
+}
