@@ -20,8 +20,8 @@ import (
 
 // Postgres is the production store: a pgx connection pool.
 type Postgres struct {
+	sqlStore
 	pool *pgxpool.Pool
-	q    *pgdb.Queries
 }
 
 var _ Store = (*Postgres)(nil)
@@ -41,7 +41,9 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	return &Postgres{pool: pool, q: pgdb.New(pool)}, nil
+	p := &Postgres{pool: pool}
+	p.sqlStore = sqlStore{q: pgQueries{pgdb.New(pool)}, inTx: p.inTx}
+	return p, nil
 }
 
 // Migrate applies the embedded migrations. A PostgreSQL advisory lock makes
@@ -76,6 +78,13 @@ func (p *Postgres) Close() error {
 	return nil
 }
 
+// inTx runs fn in a transaction, committing only if it returns nil.
+func (p *Postgres) inTx(ctx context.Context, fn func(q queries) error) error {
+	return pgError(pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		return fn(pgQueries{pgdb.New(tx)})
+	}))
+}
+
 // pgError translates driver errors into the package's sentinel errors.
 func pgError(err error) error {
 	var pgErr *pgconn.PgError
@@ -90,15 +99,7 @@ func pgError(err error) error {
 	return err
 }
 
-// inTx runs fn in a transaction, committing only if it returns nil.
-func (p *Postgres) inTx(ctx context.Context, fn func(q *pgdb.Queries) error) error {
-	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		return fn(p.q.WithTx(tx))
-	})
-}
-
-// optUTC returns *t in UTC. pgx scans timestamptz in time.Local; the store
-// returns UTC from both adapters, as SQLite's fromMicros does.
+// optUTC returns t in UTC: pgx reads timestamptz in the local zone.
 func optUTC(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
@@ -107,7 +108,10 @@ func optUTC(t *time.Time) *time.Time {
 	return &u
 }
 
-func pgUser(u pgdb.User) User {
+func pgUser(u pgdb.User, err error) (User, error) {
+	if err != nil {
+		return User{}, pgError(err)
+	}
 	return User{
 		ID:           u.ID,
 		Email:        u.Email,
@@ -117,205 +121,120 @@ func pgUser(u pgdb.User) User {
 		IsSuperuser:  u.IsSuperuser,
 		DateJoined:   u.DateJoined.UTC(),
 		LastLogin:    optUTC(u.LastLogin),
-	}
+	}, nil
 }
 
-func pgSession(s pgdb.Session) Session {
-	out := Session{ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt.UTC(), ExpiresAt: s.ExpiresAt.UTC(), RevokedAt: optUTC(s.RevokedAt)}
-	if s.RevokedReason != nil {
-		out.RevokedReason = *s.RevokedReason
-	}
-	return out
-}
-
-func pgRefreshToken(t pgdb.RefreshToken) RefreshToken {
-	return RefreshToken{Hash: t.TokenHash, SessionID: t.SessionID, IssuedAt: t.IssuedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC(), RetiredAt: optUTC(t.RetiredAt)}
-}
-
-// CreateUser inserts a user with a new id.
-func (p *Postgres) CreateUser(ctx context.Context, u NewUser) (User, error) {
-	row, err := p.q.CreateUser(ctx, pgdb.CreateUserParams{
-		Email:        u.Email,
-		PasswordHash: u.PasswordHash,
-		IsActive:     u.IsActive,
-		IsStaff:      u.IsStaff,
-		IsSuperuser:  u.IsSuperuser,
-		DateJoined:   u.DateJoined,
-	})
-	if err != nil {
-		return User{}, pgError(err)
-	}
-	return pgUser(row), nil
-}
-
-// UserByEmail finds a user by email, ignoring case.
-func (p *Postgres) UserByEmail(ctx context.Context, email string) (User, error) {
-	row, err := p.q.GetUserByEmail(ctx, email)
-	if err != nil {
-		return User{}, pgError(err)
-	}
-	return pgUser(row), nil
-}
-
-// UserByID finds a user by id.
-func (p *Postgres) UserByID(ctx context.Context, id int64) (User, error) {
-	row, err := p.q.GetUserByID(ctx, id)
-	if err != nil {
-		return User{}, pgError(err)
-	}
-	return pgUser(row), nil
-}
-
-// RecordLogin sets the user's last_login.
-func (p *Postgres) RecordLogin(ctx context.Context, userID int64, at time.Time) error {
-	return pgError(p.q.RecordLogin(ctx, pgdb.RecordLoginParams{ID: userID, LastLogin: at}))
-}
-
-// ReplacePasswordHash swaps oldHash for newHash if it is still oldHash.
-func (p *Postgres) ReplacePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error {
-	return pgError(p.q.ReplacePasswordHash(ctx, pgdb.ReplacePasswordHashParams{ID: userID, OldHash: oldHash, NewHash: newHash}))
-}
-
-// SetUserActive activates or deactivates a user.
-func (p *Postgres) SetUserActive(ctx context.Context, userID int64, active bool) error {
-	return pgError(p.q.SetUserActive(ctx, pgdb.SetUserActiveParams{ID: userID, IsActive: active}))
-}
-
-// DeleteUser deletes a user and, by cascade, their sessions.
-func (p *Postgres) DeleteUser(ctx context.Context, userID int64) error {
-	return pgError(p.q.DeleteUser(ctx, userID))
-}
-
-// ImportUsers inserts users with their ids in one transaction.
-func (p *Postgres) ImportUsers(ctx context.Context, users []NewUser) (ImportResult, error) {
-	var res ImportResult
-	err := p.inTx(ctx, func(q *pgdb.Queries) error {
-		for _, u := range users {
-			existing, err := q.GetUserByID(ctx, u.ID)
-			switch {
-			case err == nil:
-				if !sameEmail(existing.Email, u.Email) {
-					return fmt.Errorf("%w: user %d exists with another email", ErrConflict, u.ID)
-				}
-				res.Unchanged++
-				continue
-			case !errors.Is(err, pgx.ErrNoRows):
-				return err
-			}
-			err = q.ImportUser(ctx, pgdb.ImportUserParams{
-				ID:           u.ID,
-				Email:        u.Email,
-				PasswordHash: u.PasswordHash,
-				IsActive:     u.IsActive,
-				IsStaff:      u.IsStaff,
-				IsSuperuser:  u.IsSuperuser,
-				DateJoined:   u.DateJoined,
-				LastLogin:    u.LastLogin,
-			})
-			if err != nil {
-				return fmt.Errorf("user %d: %w", u.ID, pgError(err))
-			}
-			res.Created++
-		}
-		return q.SyncUserIDSequence(ctx)
-	})
-	if err != nil {
-		return ImportResult{}, pgError(err)
-	}
-	return res, nil
-}
-
-// CreateSession stores a session and its first refresh token.
-func (p *Postgres) CreateSession(ctx context.Context, s Session, first RefreshToken) error {
-	return pgError(p.inTx(ctx, func(q *pgdb.Queries) error {
-		err := q.CreateSession(ctx, pgdb.CreateSessionParams{ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt})
-		if err != nil {
-			return err
-		}
-		return q.InsertRefreshToken(ctx, pgdb.InsertRefreshTokenParams{
-			TokenHash: first.Hash, SessionID: s.ID, IssuedAt: first.IssuedAt, ExpiresAt: first.ExpiresAt,
-		})
-	}))
-}
-
-// Session finds a session by id.
-func (p *Postgres) Session(ctx context.Context, id string) (Session, error) {
-	row, err := p.q.GetSession(ctx, id)
+func pgSession(s pgdb.Session, err error) (Session, error) {
 	if err != nil {
 		return Session{}, pgError(err)
 	}
-	return pgSession(row), nil
-}
-
-// RefreshToken finds a stored refresh token by its hash.
-func (p *Postgres) RefreshToken(ctx context.Context, hash []byte) (RefreshToken, error) {
-	row, err := p.q.GetRefreshToken(ctx, hash)
-	if err != nil {
-		return RefreshToken{}, pgError(err)
+	out := Session{
+		ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt.UTC(), ExpiresAt: s.ExpiresAt.UTC(),
+		RevokedAt: optUTC(s.RevokedAt),
 	}
-	return pgRefreshToken(row), nil
-}
-
-// RotateRefreshToken applies a rotation under a row lock on the session, so
-// concurrent refreshes of one session, from any process, run one at a time.
-func (p *Postgres) RotateRefreshToken(ctx context.Context, r Rotation) error {
-	var reused bool
-	err := p.inTx(ctx, func(q *pgdb.Queries) error {
-		sess, err := q.LockSession(ctx, r.SessionID)
-		if err != nil {
-			return err
-		}
-		tok, err := q.GetRefreshToken(ctx, r.OldHash)
-		if err != nil {
-			return err
-		}
-		step, err := decideRotation(r, pgSession(sess), pgRefreshToken(tok))
-		if err != nil {
-			return err
-		}
-		switch step {
-		case stepRevoke:
-			reused = true
-			return q.RevokeSession(ctx, pgdb.RevokeSessionParams{ID: r.SessionID, RevokedAt: r.Now, Reason: ReasonReuse})
-		case stepRetireAndAdd:
-			if err := q.RetireRefreshToken(ctx, pgdb.RetireRefreshTokenParams{TokenHash: r.OldHash, RetiredAt: r.Now}); err != nil {
-				return err
-			}
-		}
-		err = q.InsertRefreshToken(ctx, pgdb.InsertRefreshTokenParams{
-			TokenHash: r.Next.Hash, SessionID: r.SessionID, IssuedAt: r.Next.IssuedAt, ExpiresAt: r.Next.ExpiresAt,
-		})
-		if err != nil {
-			return err
-		}
-		return q.ExtendSession(ctx, pgdb.ExtendSessionParams{ID: r.SessionID, ExpiresAt: r.Next.ExpiresAt})
-	})
-	if err != nil {
-		return pgError(err)
+	if s.RevokedReason != nil {
+		out.RevokedReason = *s.RevokedReason
 	}
-	if reused {
-		return ErrTokenReused
-	}
-	return nil
+	return out, nil
 }
 
-// RevokeSession revokes one session.
-func (p *Postgres) RevokeSession(ctx context.Context, id, reason string, at time.Time) error {
-	return pgError(p.q.RevokeSession(ctx, pgdb.RevokeSessionParams{ID: id, RevokedAt: at, Reason: reason}))
+// pgQueries adapts the generated PostgreSQL queries to the store's types.
+type pgQueries struct{ q *pgdb.Queries }
+
+func (a pgQueries) createUser(ctx context.Context, u NewUser) (User, error) {
+	return pgUser(a.q.CreateUser(ctx, pgdb.CreateUserParams{
+		Email: u.Email, PasswordHash: u.PasswordHash, IsActive: u.IsActive, IsStaff: u.IsStaff,
+		IsSuperuser: u.IsSuperuser, DateJoined: u.DateJoined,
+	}))
 }
 
-// RevokeUserSessions revokes every live session of a user.
-func (p *Postgres) RevokeUserSessions(ctx context.Context, userID int64, reason string, at time.Time) (int64, error) {
-	n, err := p.q.RevokeUserSessions(ctx, pgdb.RevokeUserSessionsParams{UserID: userID, RevokedAt: at, Reason: reason})
+func (a pgQueries) importUser(ctx context.Context, u NewUser) error {
+	return pgError(a.q.ImportUser(ctx, pgdb.ImportUserParams{
+		ID: u.ID, Email: u.Email, PasswordHash: u.PasswordHash, IsActive: u.IsActive, IsStaff: u.IsStaff,
+		IsSuperuser: u.IsSuperuser, DateJoined: u.DateJoined, LastLogin: u.LastLogin,
+	}))
+}
+
+func (a pgQueries) syncUserIDSequence(ctx context.Context) error {
+	return pgError(a.q.SyncUserIDSequence(ctx))
+}
+
+func (a pgQueries) userByEmail(ctx context.Context, email string) (User, error) {
+	return pgUser(a.q.GetUserByEmail(ctx, email))
+}
+
+func (a pgQueries) userByID(ctx context.Context, id int64) (User, error) {
+	return pgUser(a.q.GetUserByID(ctx, id))
+}
+
+func (a pgQueries) recordLogin(ctx context.Context, userID int64, at time.Time) error {
+	return pgError(a.q.RecordLogin(ctx, pgdb.RecordLoginParams{ID: userID, LastLogin: at}))
+}
+
+func (a pgQueries) replacePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error {
+	return pgError(a.q.ReplacePasswordHash(ctx, pgdb.ReplacePasswordHashParams{ID: userID, OldHash: oldHash, NewHash: newHash}))
+}
+
+func (a pgQueries) setUserActive(ctx context.Context, userID int64, active bool) error {
+	return pgError(a.q.SetUserActive(ctx, pgdb.SetUserActiveParams{ID: userID, IsActive: active}))
+}
+
+func (a pgQueries) deleteUser(ctx context.Context, userID int64) error {
+	return pgError(a.q.DeleteUser(ctx, userID))
+}
+
+func (a pgQueries) createSession(ctx context.Context, s Session) error {
+	return pgError(a.q.CreateSession(ctx, pgdb.CreateSessionParams{ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt}))
+}
+
+func (a pgQueries) session(ctx context.Context, id string) (Session, error) {
+	return pgSession(a.q.GetSession(ctx, id))
+}
+
+func (a pgQueries) lockSession(ctx context.Context, id string) (Session, error) {
+	return pgSession(a.q.LockSession(ctx, id))
+}
+
+func (a pgQueries) extendSession(ctx context.Context, id string, until time.Time) error {
+	return pgError(a.q.ExtendSession(ctx, pgdb.ExtendSessionParams{ID: id, ExpiresAt: until}))
+}
+
+func (a pgQueries) revokeSession(ctx context.Context, id, reason string, at time.Time) error {
+	return pgError(a.q.RevokeSession(ctx, pgdb.RevokeSessionParams{ID: id, RevokedAt: at, Reason: reason}))
+}
+
+func (a pgQueries) revokeUserSessions(ctx context.Context, userID int64, reason string, at time.Time) (int64, error) {
+	n, err := a.q.RevokeUserSessions(ctx, pgdb.RevokeUserSessionsParams{UserID: userID, RevokedAt: at, Reason: reason})
 	return n, pgError(err)
 }
 
-// DeleteExpired removes one batch of expired sessions and refresh tokens.
-func (p *Postgres) DeleteExpired(ctx context.Context, before time.Time, batch int) (int64, error) {
-	tokens, err := p.q.DeleteExpiredRefreshTokens(ctx, pgdb.DeleteExpiredRefreshTokensParams{Before: before, BatchSize: int32(batch)})
+func (a pgQueries) deleteExpiredSessions(ctx context.Context, before time.Time, batch int) (int64, error) {
+	n, err := a.q.DeleteExpiredSessions(ctx, pgdb.DeleteExpiredSessionsParams{Before: before, BatchSize: int32(batch)})
+	return n, pgError(err)
+}
+
+func (a pgQueries) insertRefreshToken(ctx context.Context, t RefreshToken) error {
+	return pgError(a.q.InsertRefreshToken(ctx, pgdb.InsertRefreshTokenParams{
+		TokenHash: t.Hash, SessionID: t.SessionID, IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt,
+	}))
+}
+
+func (a pgQueries) refreshToken(ctx context.Context, hash []byte) (RefreshToken, error) {
+	t, err := a.q.GetRefreshToken(ctx, hash)
 	if err != nil {
-		return 0, pgError(err)
+		return RefreshToken{}, pgError(err)
 	}
-	sessions, err := p.q.DeleteExpiredSessions(ctx, pgdb.DeleteExpiredSessionsParams{Before: before, BatchSize: int32(batch)})
-	return tokens + sessions, pgError(err)
+	return RefreshToken{
+		Hash: t.TokenHash, SessionID: t.SessionID, IssuedAt: t.IssuedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC(),
+		RetiredAt: optUTC(t.RetiredAt),
+	}, nil
+}
+
+func (a pgQueries) retireRefreshToken(ctx context.Context, hash []byte, at time.Time) error {
+	return pgError(a.q.RetireRefreshToken(ctx, pgdb.RetireRefreshTokenParams{TokenHash: hash, RetiredAt: at}))
+}
+
+func (a pgQueries) deleteExpiredRefreshTokens(ctx context.Context, before time.Time, batch int) (int64, error) {
+	n, err := a.q.DeleteExpiredRefreshTokens(ctx, pgdb.DeleteExpiredRefreshTokensParams{Before: before, BatchSize: int32(batch)})
+	return n, pgError(err)
 }

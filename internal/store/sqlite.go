@@ -20,8 +20,8 @@ import (
 // SQLite is the embedded store: one database file, no server. Writers are
 // serialized by BEGIN IMMEDIATE transactions and a busy timeout.
 type SQLite struct {
+	sqlStore
 	db *sql.DB
-	q  *sqlitedb.Queries
 }
 
 var _ Store = (*SQLite)(nil)
@@ -33,6 +33,8 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	params.Add("_pragma", "journal_mode(WAL)")
 	params.Add("_pragma", "foreign_keys(1)")
 	params.Add("_pragma", "synchronous(NORMAL)")
+	// SQLite has no SELECT ... FOR UPDATE: taking the write lock when the
+	// transaction begins is what serializes concurrent rotations.
 	params.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+params.Encode())
 	if err != nil {
@@ -42,7 +44,9 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		db.Close()
 		return nil, fmt.Errorf("open SQLite %s: %w", path, err)
 	}
-	return &SQLite{db: db, q: sqlitedb.New(db)}, nil
+	s := &SQLite{db: db}
+	s.sqlStore = sqlStore{q: sqliteQueries{sqlitedb.New(db)}, inTx: s.inTx}
+	return s, nil
 }
 
 // Migrate applies the embedded SQLite migrations.
@@ -67,6 +71,19 @@ func (s *SQLite) Ping(ctx context.Context) error { return s.db.PingContext(ctx) 
 // Close closes the database.
 func (s *SQLite) Close() error { return s.db.Close() }
 
+// inTx runs fn in a BEGIN IMMEDIATE transaction, committing only if it returns nil.
+func (s *SQLite) inTx(ctx context.Context, fn func(q queries) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return sqliteError(err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	if err := fn(sqliteQueries{sqlitedb.New(tx)}); err != nil {
+		return err
+	}
+	return sqliteError(tx.Commit())
+}
+
 // sqliteError translates driver errors into the package's sentinel errors.
 func sqliteError(err error) error {
 	var sqliteErr *sqlite.Error
@@ -79,18 +96,6 @@ func sqliteError(err error) error {
 		return fmt.Errorf("%w: %s", ErrConflict, sqliteErr.Error())
 	}
 	return err
-}
-
-func (s *SQLite) inTx(ctx context.Context, fn func(q *sqlitedb.Queries) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if err := fn(s.q.WithTx(tx)); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
 
 // micros and fromMicros convert between time.Time and the stored Unix microseconds.
@@ -114,7 +119,10 @@ func optFromMicros(v *int64) *time.Time {
 	return &t
 }
 
-func sqliteUser(u sqlitedb.User) User {
+func sqliteUser(u sqlitedb.User, err error) (User, error) {
+	if err != nil {
+		return User{}, sqliteError(err)
+	}
 	return User{
 		ID:           u.ID,
 		Email:        u.Email,
@@ -124,10 +132,13 @@ func sqliteUser(u sqlitedb.User) User {
 		IsSuperuser:  u.IsSuperuser,
 		DateJoined:   fromMicros(u.DateJoined),
 		LastLogin:    optFromMicros(u.LastLogin),
-	}
+	}, nil
 }
 
-func sqliteSession(s sqlitedb.Session) Session {
+func sqliteSession(s sqlitedb.Session, err error) (Session, error) {
+	if err != nil {
+		return Session{}, sqliteError(err)
+	}
 	out := Session{
 		ID: s.ID, UserID: s.UserID, CreatedAt: fromMicros(s.CreatedAt), ExpiresAt: fromMicros(s.ExpiresAt),
 		RevokedAt: optFromMicros(s.RevokedAt),
@@ -135,202 +146,108 @@ func sqliteSession(s sqlitedb.Session) Session {
 	if s.RevokedReason != nil {
 		out.RevokedReason = *s.RevokedReason
 	}
-	return out
+	return out, nil
 }
 
-func sqliteRefreshToken(t sqlitedb.RefreshToken) RefreshToken {
-	return RefreshToken{
-		Hash: t.TokenHash, SessionID: t.SessionID, IssuedAt: fromMicros(t.IssuedAt), ExpiresAt: fromMicros(t.ExpiresAt),
-		RetiredAt: optFromMicros(t.RetiredAt),
-	}
-}
+// sqliteQueries adapts the generated SQLite queries to the store's types.
+type sqliteQueries struct{ q *sqlitedb.Queries }
 
-// CreateUser inserts a user with a new id.
-func (s *SQLite) CreateUser(ctx context.Context, u NewUser) (User, error) {
-	row, err := s.q.CreateUser(ctx, sqlitedb.CreateUserParams{
-		Email:        u.Email,
-		PasswordHash: u.PasswordHash,
-		IsActive:     u.IsActive,
-		IsStaff:      u.IsStaff,
-		IsSuperuser:  u.IsSuperuser,
-		DateJoined:   micros(u.DateJoined),
-	})
-	if err != nil {
-		return User{}, sqliteError(err)
-	}
-	return sqliteUser(row), nil
-}
-
-// UserByEmail finds a user by email, ignoring (ASCII) case.
-func (s *SQLite) UserByEmail(ctx context.Context, email string) (User, error) {
-	row, err := s.q.GetUserByEmail(ctx, email)
-	if err != nil {
-		return User{}, sqliteError(err)
-	}
-	return sqliteUser(row), nil
-}
-
-// UserByID finds a user by id.
-func (s *SQLite) UserByID(ctx context.Context, id int64) (User, error) {
-	row, err := s.q.GetUserByID(ctx, id)
-	if err != nil {
-		return User{}, sqliteError(err)
-	}
-	return sqliteUser(row), nil
-}
-
-// RecordLogin sets the user's last_login.
-func (s *SQLite) RecordLogin(ctx context.Context, userID int64, at time.Time) error {
-	return sqliteError(s.q.RecordLogin(ctx, sqlitedb.RecordLoginParams{ID: userID, LastLogin: micros(at)}))
-}
-
-// ReplacePasswordHash swaps oldHash for newHash if it is still oldHash.
-func (s *SQLite) ReplacePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error {
-	return sqliteError(s.q.ReplacePasswordHash(ctx, sqlitedb.ReplacePasswordHashParams{ID: userID, OldHash: oldHash, NewHash: newHash}))
-}
-
-// SetUserActive activates or deactivates a user.
-func (s *SQLite) SetUserActive(ctx context.Context, userID int64, active bool) error {
-	return sqliteError(s.q.SetUserActive(ctx, sqlitedb.SetUserActiveParams{ID: userID, IsActive: active}))
-}
-
-// DeleteUser deletes a user and, by cascade, their sessions.
-func (s *SQLite) DeleteUser(ctx context.Context, userID int64) error {
-	return sqliteError(s.q.DeleteUser(ctx, userID))
-}
-
-// ImportUsers inserts users with their ids in one transaction.
-func (s *SQLite) ImportUsers(ctx context.Context, users []NewUser) (ImportResult, error) {
-	var res ImportResult
-	err := s.inTx(ctx, func(q *sqlitedb.Queries) error {
-		for _, u := range users {
-			existing, err := q.GetUserByID(ctx, u.ID)
-			switch {
-			case err == nil:
-				if !sameEmail(existing.Email, u.Email) {
-					return fmt.Errorf("%w: user %d exists with another email", ErrConflict, u.ID)
-				}
-				res.Unchanged++
-				continue
-			case !errors.Is(err, sql.ErrNoRows):
-				return err
-			}
-			err = q.ImportUser(ctx, sqlitedb.ImportUserParams{
-				ID:           u.ID,
-				Email:        u.Email,
-				PasswordHash: u.PasswordHash,
-				IsActive:     u.IsActive,
-				IsStaff:      u.IsStaff,
-				IsSuperuser:  u.IsSuperuser,
-				DateJoined:   micros(u.DateJoined),
-				LastLogin:    optMicros(u.LastLogin),
-			})
-			if err != nil {
-				return fmt.Errorf("user %d: %w", u.ID, sqliteError(err))
-			}
-			res.Created++
-		}
-		return nil
-	})
-	if err != nil {
-		return ImportResult{}, sqliteError(err)
-	}
-	return res, nil
-}
-
-// CreateSession stores a session and its first refresh token.
-func (s *SQLite) CreateSession(ctx context.Context, sess Session, first RefreshToken) error {
-	return sqliteError(s.inTx(ctx, func(q *sqlitedb.Queries) error {
-		err := q.CreateSession(ctx, sqlitedb.CreateSessionParams{
-			ID: sess.ID, UserID: sess.UserID, CreatedAt: micros(sess.CreatedAt), ExpiresAt: micros(sess.ExpiresAt),
-		})
-		if err != nil {
-			return err
-		}
-		return q.InsertRefreshToken(ctx, sqlitedb.InsertRefreshTokenParams{
-			TokenHash: first.Hash, SessionID: sess.ID, IssuedAt: micros(first.IssuedAt), ExpiresAt: micros(first.ExpiresAt),
-		})
+func (a sqliteQueries) createUser(ctx context.Context, u NewUser) (User, error) {
+	return sqliteUser(a.q.CreateUser(ctx, sqlitedb.CreateUserParams{
+		Email: u.Email, PasswordHash: u.PasswordHash, IsActive: u.IsActive, IsStaff: u.IsStaff,
+		IsSuperuser: u.IsSuperuser, DateJoined: micros(u.DateJoined),
 	}))
 }
 
-// Session finds a session by id.
-func (s *SQLite) Session(ctx context.Context, id string) (Session, error) {
-	row, err := s.q.GetSession(ctx, id)
-	if err != nil {
-		return Session{}, sqliteError(err)
-	}
-	return sqliteSession(row), nil
+func (a sqliteQueries) importUser(ctx context.Context, u NewUser) error {
+	return sqliteError(a.q.ImportUser(ctx, sqlitedb.ImportUserParams{
+		ID: u.ID, Email: u.Email, PasswordHash: u.PasswordHash, IsActive: u.IsActive, IsStaff: u.IsStaff,
+		IsSuperuser: u.IsSuperuser, DateJoined: micros(u.DateJoined), LastLogin: optMicros(u.LastLogin),
+	}))
 }
 
-// RefreshToken finds a stored refresh token by its hash.
-func (s *SQLite) RefreshToken(ctx context.Context, hash []byte) (RefreshToken, error) {
-	row, err := s.q.GetRefreshToken(ctx, hash)
-	if err != nil {
-		return RefreshToken{}, sqliteError(err)
-	}
-	return sqliteRefreshToken(row), nil
+// syncUserIDSequence is a no-op: AUTOINCREMENT follows inserted ids itself.
+func (a sqliteQueries) syncUserIDSequence(context.Context) error { return nil }
+
+func (a sqliteQueries) userByEmail(ctx context.Context, email string) (User, error) {
+	return sqliteUser(a.q.GetUserByEmail(ctx, email))
 }
 
-// RotateRefreshToken applies a rotation in a BEGIN IMMEDIATE transaction,
-// which holds SQLite's write lock from the first read.
-func (s *SQLite) RotateRefreshToken(ctx context.Context, r Rotation) error {
-	var reused bool
-	err := s.inTx(ctx, func(q *sqlitedb.Queries) error {
-		sess, err := q.LockSession(ctx, r.SessionID)
-		if err != nil {
-			return err
-		}
-		tok, err := q.GetRefreshToken(ctx, r.OldHash)
-		if err != nil {
-			return err
-		}
-		step, err := decideRotation(r, sqliteSession(sess), sqliteRefreshToken(tok))
-		if err != nil {
-			return err
-		}
-		switch step {
-		case stepRevoke:
-			reused = true
-			return q.RevokeSession(ctx, sqlitedb.RevokeSessionParams{ID: r.SessionID, RevokedAt: micros(r.Now), Reason: ReasonReuse})
-		case stepRetireAndAdd:
-			if err := q.RetireRefreshToken(ctx, sqlitedb.RetireRefreshTokenParams{TokenHash: r.OldHash, RetiredAt: micros(r.Now)}); err != nil {
-				return err
-			}
-		}
-		err = q.InsertRefreshToken(ctx, sqlitedb.InsertRefreshTokenParams{
-			TokenHash: r.Next.Hash, SessionID: r.SessionID, IssuedAt: micros(r.Next.IssuedAt), ExpiresAt: micros(r.Next.ExpiresAt),
-		})
-		if err != nil {
-			return err
-		}
-		return q.ExtendSession(ctx, sqlitedb.ExtendSessionParams{ID: r.SessionID, ExpiresAt: micros(r.Next.ExpiresAt)})
-	})
-	if err != nil {
-		return sqliteError(err)
-	}
-	if reused {
-		return ErrTokenReused
-	}
-	return nil
+func (a sqliteQueries) userByID(ctx context.Context, id int64) (User, error) {
+	return sqliteUser(a.q.GetUserByID(ctx, id))
 }
 
-// RevokeSession revokes one session.
-func (s *SQLite) RevokeSession(ctx context.Context, id, reason string, at time.Time) error {
-	return sqliteError(s.q.RevokeSession(ctx, sqlitedb.RevokeSessionParams{ID: id, RevokedAt: micros(at), Reason: reason}))
+func (a sqliteQueries) recordLogin(ctx context.Context, userID int64, at time.Time) error {
+	return sqliteError(a.q.RecordLogin(ctx, sqlitedb.RecordLoginParams{ID: userID, LastLogin: micros(at)}))
 }
 
-// RevokeUserSessions revokes every live session of a user.
-func (s *SQLite) RevokeUserSessions(ctx context.Context, userID int64, reason string, at time.Time) (int64, error) {
-	n, err := s.q.RevokeUserSessions(ctx, sqlitedb.RevokeUserSessionsParams{UserID: userID, RevokedAt: micros(at), Reason: reason})
+func (a sqliteQueries) replacePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error {
+	return sqliteError(a.q.ReplacePasswordHash(ctx, sqlitedb.ReplacePasswordHashParams{ID: userID, OldHash: oldHash, NewHash: newHash}))
+}
+
+func (a sqliteQueries) setUserActive(ctx context.Context, userID int64, active bool) error {
+	return sqliteError(a.q.SetUserActive(ctx, sqlitedb.SetUserActiveParams{ID: userID, IsActive: active}))
+}
+
+func (a sqliteQueries) deleteUser(ctx context.Context, userID int64) error {
+	return sqliteError(a.q.DeleteUser(ctx, userID))
+}
+
+func (a sqliteQueries) createSession(ctx context.Context, s Session) error {
+	return sqliteError(a.q.CreateSession(ctx, sqlitedb.CreateSessionParams{
+		ID: s.ID, UserID: s.UserID, CreatedAt: micros(s.CreatedAt), ExpiresAt: micros(s.ExpiresAt),
+	}))
+}
+
+func (a sqliteQueries) session(ctx context.Context, id string) (Session, error) {
+	return sqliteSession(a.q.GetSession(ctx, id))
+}
+
+// lockSession only reads: the transaction already holds SQLite's write lock.
+func (a sqliteQueries) lockSession(ctx context.Context, id string) (Session, error) {
+	return sqliteSession(a.q.LockSession(ctx, id))
+}
+
+func (a sqliteQueries) extendSession(ctx context.Context, id string, until time.Time) error {
+	return sqliteError(a.q.ExtendSession(ctx, sqlitedb.ExtendSessionParams{ID: id, ExpiresAt: micros(until)}))
+}
+
+func (a sqliteQueries) revokeSession(ctx context.Context, id, reason string, at time.Time) error {
+	return sqliteError(a.q.RevokeSession(ctx, sqlitedb.RevokeSessionParams{ID: id, RevokedAt: micros(at), Reason: reason}))
+}
+
+func (a sqliteQueries) revokeUserSessions(ctx context.Context, userID int64, reason string, at time.Time) (int64, error) {
+	n, err := a.q.RevokeUserSessions(ctx, sqlitedb.RevokeUserSessionsParams{UserID: userID, RevokedAt: micros(at), Reason: reason})
 	return n, sqliteError(err)
 }
 
-// DeleteExpired removes one batch of expired sessions and refresh tokens.
-func (s *SQLite) DeleteExpired(ctx context.Context, before time.Time, batch int) (int64, error) {
-	tokens, err := s.q.DeleteExpiredRefreshTokens(ctx, sqlitedb.DeleteExpiredRefreshTokensParams{Before: micros(before), BatchSize: int64(batch)})
+func (a sqliteQueries) deleteExpiredSessions(ctx context.Context, before time.Time, batch int) (int64, error) {
+	n, err := a.q.DeleteExpiredSessions(ctx, sqlitedb.DeleteExpiredSessionsParams{Before: micros(before), BatchSize: int64(batch)})
+	return n, sqliteError(err)
+}
+
+func (a sqliteQueries) insertRefreshToken(ctx context.Context, t RefreshToken) error {
+	return sqliteError(a.q.InsertRefreshToken(ctx, sqlitedb.InsertRefreshTokenParams{
+		TokenHash: t.Hash, SessionID: t.SessionID, IssuedAt: micros(t.IssuedAt), ExpiresAt: micros(t.ExpiresAt),
+	}))
+}
+
+func (a sqliteQueries) refreshToken(ctx context.Context, hash []byte) (RefreshToken, error) {
+	t, err := a.q.GetRefreshToken(ctx, hash)
 	if err != nil {
-		return 0, sqliteError(err)
+		return RefreshToken{}, sqliteError(err)
 	}
-	sessions, err := s.q.DeleteExpiredSessions(ctx, sqlitedb.DeleteExpiredSessionsParams{Before: micros(before), BatchSize: int64(batch)})
-	return tokens + sessions, sqliteError(err)
+	return RefreshToken{
+		Hash: t.TokenHash, SessionID: t.SessionID, IssuedAt: fromMicros(t.IssuedAt), ExpiresAt: fromMicros(t.ExpiresAt),
+		RetiredAt: optFromMicros(t.RetiredAt),
+	}, nil
+}
+
+func (a sqliteQueries) retireRefreshToken(ctx context.Context, hash []byte, at time.Time) error {
+	return sqliteError(a.q.RetireRefreshToken(ctx, sqlitedb.RetireRefreshTokenParams{TokenHash: hash, RetiredAt: micros(at)}))
+}
+
+func (a sqliteQueries) deleteExpiredRefreshTokens(ctx context.Context, before time.Time, batch int) (int64, error) {
+	n, err := a.q.DeleteExpiredRefreshTokens(ctx, sqlitedb.DeleteExpiredRefreshTokensParams{Before: micros(before), BatchSize: int64(batch)})
+	return n, sqliteError(err)
 }
