@@ -119,7 +119,9 @@ func (s sqlStore) CreateSession(ctx context.Context, sess Session, first Refresh
 }
 
 // Session finds a session by id.
-func (s sqlStore) Session(ctx context.Context, id string) (Session, error) { return s.q.session(ctx, id) }
+func (s sqlStore) Session(ctx context.Context, id string) (Session, error) {
+	return s.q.session(ctx, id)
+}
 
 // RefreshToken finds a stored refresh token by its hash.
 func (s sqlStore) RefreshToken(ctx context.Context, hash []byte) (RefreshToken, error) {
