@@ -41,6 +41,22 @@ func migrate(ctx context.Context, e env) error {
 	return nil
 }
 
+// openForCommand opens the store for a one-off command, migrating it first
+// where serve would (AUTH_MIGRATE_ON_START).
+func openForCommand(ctx context.Context, e env, cfg config.Config) (store.Store, error) {
+	st, err := openStore(ctx, cfg, newLogger(e, cfg))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.MigrateOnStart {
+		if err := st.Migrate(ctx); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
 // minPasswordLen is the shortest password createsuperuser accepts.
 const minPasswordLen = 8
 
@@ -85,16 +101,11 @@ func createSuperuser(ctx context.Context, e env, args []string) error {
 		return fmt.Errorf("the password must have at least %d characters", minPasswordLen)
 	}
 
-	st, err := openStore(ctx, cfg, newLogger(e, cfg))
+	st, err := openForCommand(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if cfg.MigrateOnStart {
-		if err := st.Migrate(ctx); err != nil {
-			return err
-		}
-	}
 	hasher, err := password.New(cfg.Password)
 	if err != nil {
 		return err
@@ -208,16 +219,11 @@ func importUsers(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w (nothing was imported)", args[0], err)
 	}
-	st, err := openStore(ctx, cfg, newLogger(e, cfg))
+	st, err := openForCommand(ctx, e, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if cfg.MigrateOnStart {
-		if err := st.Migrate(ctx); err != nil {
-			return err
-		}
-	}
 	res, err := st.ImportUsers(ctx, users)
 	if err != nil {
 		return fmt.Errorf("%s: %w (nothing was imported)", args[0], err)

@@ -96,6 +96,9 @@ func (h *Hasher) Verify(password, encoded string) (ok, rehash bool) {
 		ok := verifyBcrypt(password, encoded)
 		return ok, ok
 	}
+	// An unusable or unknown hash costs a hash too, so that timing does not
+	// tell such accounts apart from a wrong password.
+	h.VerifyDummy(password)
 	return false, false
 }
 
