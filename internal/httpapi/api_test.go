@@ -226,6 +226,10 @@ func TestBodyOverOneMiBIsRejected(t *testing.T) {
 		if resp.StatusCode != http.StatusRequestEntityTooLarge {
 			t.Errorf("chunked oversized body: status %d, want 413", resp.StatusCode)
 		}
+
+		// Also on an operation that takes no body.
+		resp2 := e.request(http.MethodPost, "/auth/logout/all/", "application/json", big, nil)
+		expectError(t, resp2, http.StatusRequestEntityTooLarge, "payload_too_large")
 	})
 }
 

@@ -58,7 +58,7 @@ func New(svc *auth.Service, keys *token.Keys, log *slog.Logger) (http.Handler, e
 	h := &Handler{auth: svc, keys: keys, log: log, spec: spec}
 
 	r := chi.NewRouter()
-	r.Use(withRequestID, logRequests(log), recoverPanics(log), secureHeaders, v.middleware, parseBearer)
+	r.Use(withRequestID, logRequests(log), recoverPanics(log), secureHeaders, limitBody, v.middleware, parseBearer)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeError(w, errNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { writeError(w, errMethodNotAllowed) })
 

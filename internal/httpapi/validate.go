@@ -106,17 +106,26 @@ func (v *validator) allowed(r *http.Request) []string {
 	return methods
 }
 
-// readBody enforces the size limit and the JSON media type, and buffers the
+// limitBody refuses bodies over maxBodyBytes on every request, whatever its
+// route: at once when Content-Length says so, else while the body is read.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > maxBodyBytes {
+			writeError(w, errTooLarge)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// readBody checks the JSON media type, and buffers the
 // body so that both the validator and the handler can read it. An empty body
 // is treated as an empty object, as DRF does, so that the client learns which
 // fields are required. It writes the error response and returns false when
 // the request must stop here.
 func readBody(w http.ResponseWriter, r *http.Request, spec *openapi3.RequestBody) bool {
-	if r.ContentLength > maxBodyBytes {
-		writeError(w, errTooLarge)
-		return false
-	}
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	data, err := io.ReadAll(r.Body) // limited by limitBody
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
