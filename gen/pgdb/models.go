@@ -14,6 +14,7 @@ type RefreshToken struct {
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 	RetiredAt *time.Time
+	Successor []byte
 }
 
 type Session struct {

@@ -30,7 +30,7 @@ func (q *Queries) DeleteExpiredRefreshTokens(ctx context.Context, arg DeleteExpi
 }
 
 const getRefreshToken = `-- name: GetRefreshToken :one
-SELECT token_hash, session_id, issued_at, expires_at, retired_at FROM refresh_tokens WHERE token_hash = $1
+SELECT token_hash, session_id, issued_at, expires_at, retired_at, successor FROM refresh_tokens WHERE token_hash = $1
 `
 
 func (q *Queries) GetRefreshToken(ctx context.Context, tokenHash []byte) (RefreshToken, error) {
@@ -42,6 +42,7 @@ func (q *Queries) GetRefreshToken(ctx context.Context, tokenHash []byte) (Refres
 		&i.IssuedAt,
 		&i.ExpiresAt,
 		&i.RetiredAt,
+		&i.Successor,
 	)
 	return i, err
 }
@@ -69,15 +70,16 @@ func (q *Queries) InsertRefreshToken(ctx context.Context, arg InsertRefreshToken
 }
 
 const retireRefreshToken = `-- name: RetireRefreshToken :exec
-UPDATE refresh_tokens SET retired_at = $1::timestamptz WHERE token_hash = $2
+UPDATE refresh_tokens SET retired_at = $1::timestamptz, successor = $2 WHERE token_hash = $3
 `
 
 type RetireRefreshTokenParams struct {
 	RetiredAt time.Time
+	Successor []byte
 	TokenHash []byte
 }
 
 func (q *Queries) RetireRefreshToken(ctx context.Context, arg RetireRefreshTokenParams) error {
-	_, err := q.db.Exec(ctx, retireRefreshToken, arg.RetiredAt, arg.TokenHash)
+	_, err := q.db.Exec(ctx, retireRefreshToken, arg.RetiredAt, arg.Successor, arg.TokenHash)
 	return err
 }

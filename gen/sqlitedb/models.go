@@ -10,6 +10,7 @@ type RefreshToken struct {
 	IssuedAt  int64
 	ExpiresAt int64
 	RetiredAt *int64
+	Successor []byte
 }
 
 type Session struct {

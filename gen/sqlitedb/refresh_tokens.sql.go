@@ -29,7 +29,7 @@ func (q *Queries) DeleteExpiredRefreshTokens(ctx context.Context, arg DeleteExpi
 }
 
 const getRefreshToken = `-- name: GetRefreshToken :one
-SELECT token_hash, session_id, issued_at, expires_at, retired_at FROM refresh_tokens WHERE token_hash = ?1
+SELECT token_hash, session_id, issued_at, expires_at, retired_at, successor FROM refresh_tokens WHERE token_hash = ?1
 `
 
 func (q *Queries) GetRefreshToken(ctx context.Context, tokenHash []byte) (RefreshToken, error) {
@@ -41,6 +41,7 @@ func (q *Queries) GetRefreshToken(ctx context.Context, tokenHash []byte) (Refres
 		&i.IssuedAt,
 		&i.ExpiresAt,
 		&i.RetiredAt,
+		&i.Successor,
 	)
 	return i, err
 }
@@ -68,15 +69,16 @@ func (q *Queries) InsertRefreshToken(ctx context.Context, arg InsertRefreshToken
 }
 
 const retireRefreshToken = `-- name: RetireRefreshToken :exec
-UPDATE refresh_tokens SET retired_at = CAST(?1 AS INTEGER) WHERE token_hash = ?2
+UPDATE refresh_tokens SET retired_at = CAST(?1 AS INTEGER), successor = ?2 WHERE token_hash = ?3
 `
 
 type RetireRefreshTokenParams struct {
 	RetiredAt int64
+	Successor []byte
 	TokenHash []byte
 }
 
 func (q *Queries) RetireRefreshToken(ctx context.Context, arg RetireRefreshTokenParams) error {
-	_, err := q.db.ExecContext(ctx, retireRefreshToken, arg.RetiredAt, arg.TokenHash)
+	_, err := q.db.ExecContext(ctx, retireRefreshToken, arg.RetiredAt, arg.Successor, arg.TokenHash)
 	return err
 }

@@ -156,8 +156,9 @@ func HashToken(raw string) []byte {
 }
 
 // Refresh rotates a refresh token: it is retired and a new pair of the same
-// session is returned. Replaying a retired token after the grace interval
-// revokes the session and returns ErrTokenReused.
+// session is returned. Within the grace interval a just-retired token yields
+// the pair it was rotated into, again. Replaying a retired token after the
+// grace interval revokes the session and returns ErrTokenReused.
 func (s *Service) Refresh(ctx context.Context, raw string) (Pair, error) {
 	now := s.now()
 	claims, err := s.keys.Parse(raw, now, token.Refresh)
@@ -171,20 +172,55 @@ func (s *Service) Refresh(ctx context.Context, raw string) (Pair, error) {
 	if err != nil {
 		return Pair{}, err
 	}
-	err = s.store.RotateRefreshToken(ctx, store.Rotation{
-		SessionID: claims.SessionID, OldHash: HashToken(raw), Next: next, Now: now, Grace: s.params.ReuseInterval,
+	sealed, err := sealSuccessor(raw, pair)
+	if err != nil {
+		return Pair{}, fmt.Errorf("auth: refresh: %w", err)
+	}
+	replayed, err := s.store.RotateRefreshToken(ctx, store.Rotation{
+		SessionID: claims.SessionID, OldHash: HashToken(raw), Next: next, Successor: sealed,
+		Now: now, Grace: s.params.ReuseInterval,
 	})
 	switch {
-	case errors.Is(err, store.ErrTokenReused):
+	case errors.Is(err, store.ErrReuseDetected):
 		s.log.WarnContext(ctx, "refresh token reuse detected; session revoked",
 			"user_id", claims.UserID, "session_id", claims.SessionID, "jti", claims.ID)
+		return Pair{}, ErrTokenReused
+	case errors.Is(err, store.ErrTokenReused):
 		return Pair{}, ErrTokenReused
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrSessionRevoked):
 		return Pair{}, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
 	case err != nil:
 		return Pair{}, fmt.Errorf("auth: refresh: %w", err)
+	case replayed != nil:
+		return s.currentSuccessor(ctx, raw, replayed)
 	}
 	return pair, nil
+}
+
+// maxReplaySteps bounds how far currentSuccessor follows a session's chain.
+const maxReplaySteps = 8
+
+// currentSuccessor opens the pair a just-retired token was rotated into and,
+// if that pair's refresh token has itself been rotated meanwhile, follows the
+// chain to the live pair, so that a slow tab lands where a fast one went.
+func (s *Service) currentSuccessor(ctx context.Context, raw string, sealed []byte) (Pair, error) {
+	for range maxReplaySteps {
+		pair, err := openSuccessor(raw, sealed)
+		if err != nil {
+			return Pair{}, fmt.Errorf("auth: refresh replay: %w", err)
+		}
+		stored, err := s.store.RefreshToken(ctx, HashToken(pair.Refresh))
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return Pair{}, fmt.Errorf("%w: successor expired", ErrTokenInvalid)
+		case err != nil:
+			return Pair{}, fmt.Errorf("auth: refresh replay: %w", err)
+		case stored.RetiredAt == nil:
+			return pair, nil
+		}
+		raw, sealed = pair.Refresh, stored.Successor
+	}
+	return Pair{}, fmt.Errorf("%w: session moved on", ErrTokenInvalid)
 }
 
 // activeUser loads a token's user and fails with ErrUserNotFound or ErrUserInactive.

@@ -226,12 +226,12 @@ func (a pgQueries) refreshToken(ctx context.Context, hash []byte) (RefreshToken,
 	}
 	return RefreshToken{
 		Hash: t.TokenHash, SessionID: t.SessionID, IssuedAt: t.IssuedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC(),
-		RetiredAt: optUTC(t.RetiredAt),
+		RetiredAt: optUTC(t.RetiredAt), Successor: t.Successor,
 	}, nil
 }
 
-func (a pgQueries) retireRefreshToken(ctx context.Context, hash []byte, at time.Time) error {
-	return pgError(a.q.RetireRefreshToken(ctx, pgdb.RetireRefreshTokenParams{TokenHash: hash, RetiredAt: at}))
+func (a pgQueries) retireRefreshToken(ctx context.Context, hash []byte, at time.Time, successor []byte) error {
+	return pgError(a.q.RetireRefreshToken(ctx, pgdb.RetireRefreshTokenParams{TokenHash: hash, RetiredAt: at, Successor: successor}))
 }
 
 func (a pgQueries) deleteExpiredRefreshTokens(ctx context.Context, before time.Time, batch int) (int64, error) {

@@ -239,12 +239,12 @@ func (a sqliteQueries) refreshToken(ctx context.Context, hash []byte) (RefreshTo
 	}
 	return RefreshToken{
 		Hash: t.TokenHash, SessionID: t.SessionID, IssuedAt: fromMicros(t.IssuedAt), ExpiresAt: fromMicros(t.ExpiresAt),
-		RetiredAt: optFromMicros(t.RetiredAt),
+		RetiredAt: optFromMicros(t.RetiredAt), Successor: t.Successor,
 	}, nil
 }
 
-func (a sqliteQueries) retireRefreshToken(ctx context.Context, hash []byte, at time.Time) error {
-	return sqliteError(a.q.RetireRefreshToken(ctx, sqlitedb.RetireRefreshTokenParams{TokenHash: hash, RetiredAt: micros(at)}))
+func (a sqliteQueries) retireRefreshToken(ctx context.Context, hash []byte, at time.Time, successor []byte) error {
+	return sqliteError(a.q.RetireRefreshToken(ctx, sqlitedb.RetireRefreshTokenParams{TokenHash: hash, RetiredAt: micros(at), Successor: successor}))
 }
 
 func (a sqliteQueries) deleteExpiredRefreshTokens(ctx context.Context, before time.Time, batch int) (int64, error) {

@@ -33,7 +33,7 @@ type queries interface {
 
 	insertRefreshToken(ctx context.Context, t RefreshToken) error
 	refreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
-	retireRefreshToken(ctx context.Context, hash []byte, at time.Time) error
+	retireRefreshToken(ctx context.Context, hash []byte, at time.Time, successor []byte) error
 	deleteExpiredRefreshTokens(ctx context.Context, before time.Time, batch int) (int64, error)
 }
 
@@ -131,8 +131,11 @@ func (s sqlStore) RefreshToken(ctx context.Context, hash []byte) (RefreshToken, 
 // RotateRefreshToken applies decideRotation's rules in one transaction that
 // first locks the session, so concurrent rotations of one session, from any
 // process, run one at a time.
-func (s sqlStore) RotateRefreshToken(ctx context.Context, r Rotation) error {
-	var reused bool
+func (s sqlStore) RotateRefreshToken(ctx context.Context, r Rotation) ([]byte, error) {
+	var (
+		replayed []byte
+		reused   bool
+	)
 	err := s.inTx(ctx, func(q queries) error {
 		sess, err := q.lockSession(ctx, r.SessionID)
 		if err != nil {
@@ -147,13 +150,15 @@ func (s sqlStore) RotateRefreshToken(ctx context.Context, r Rotation) error {
 			return err
 		}
 		switch step {
+		case stepReplay:
+			replayed = tok.Successor
+			return nil
 		case stepRevoke:
 			reused = true
 			return q.revokeSession(ctx, r.SessionID, ReasonReuse, r.Now)
-		case stepRetireAndAdd:
-			if err := q.retireRefreshToken(ctx, r.OldHash, r.Now); err != nil {
-				return err
-			}
+		}
+		if err := q.retireRefreshToken(ctx, r.OldHash, r.Now, r.Successor); err != nil {
+			return err
 		}
 		next := r.Next
 		next.SessionID = r.SessionID
@@ -162,13 +167,13 @@ func (s sqlStore) RotateRefreshToken(ctx context.Context, r Rotation) error {
 		}
 		return q.extendSession(ctx, r.SessionID, next.ExpiresAt)
 	})
-	if err != nil {
-		return err
+	switch {
+	case err != nil:
+		return nil, err
+	case reused:
+		return nil, ErrReuseDetected
 	}
-	if reused {
-		return ErrTokenReused
-	}
-	return nil
+	return replayed, nil
 }
 
 // RevokeSession revokes one session; revoking a revoked session is a no-op.

@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -22,6 +23,9 @@ var (
 	// ErrTokenReused means a retired refresh token was presented after the grace
 	// interval, or its session was already revoked for that reason.
 	ErrTokenReused = errors.New("store: refresh token reused")
+	// ErrReuseDetected is the ErrTokenReused of the rotation that detected the
+	// reuse and revoked the session; later attempts get plain ErrTokenReused.
+	ErrReuseDetected = fmt.Errorf("%w: session revoked now", ErrTokenReused)
 )
 
 // Reasons recorded when a session is revoked.
@@ -73,17 +77,21 @@ type RefreshToken struct {
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 	RetiredAt *time.Time
+	// Successor is, once the token is retired, the pair it was rotated into,
+	// sealed with a key only the token itself yields (see auth).
+	Successor []byte
 }
 
-// Rotation asks to retire the refresh token OldHash and record Next in the
-// same session.
+// Rotation asks to retire the refresh token OldHash and record Next, whose
+// sealed pair is Successor, in the same session.
 type Rotation struct {
 	SessionID string
 	OldHash   []byte
 	Next      RefreshToken
+	Successor []byte
 	Now       time.Time
-	// Grace is how long after its retirement a refresh token may still be
-	// rotated (two tabs refreshing at once). Zero means strict.
+	// Grace is how long after its retirement a refresh token still yields the
+	// pair it was rotated into (two tabs refreshing at once). Zero is strict.
 	Grace time.Duration
 }
 
@@ -113,9 +121,12 @@ type Store interface {
 	CreateSession(ctx context.Context, s Session, first RefreshToken) error
 	Session(ctx context.Context, id string) (Session, error)
 	RefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
-	// RotateRefreshToken applies r atomically; see Rotate for the rules. On
-	// reuse it revokes the session before returning ErrTokenReused.
-	RotateRefreshToken(ctx context.Context, r Rotation) error
+	// RotateRefreshToken applies r atomically, by decideRotation's rules. It
+	// returns nil after a normal rotation, and the sealed successor of a token
+	// that was already retired within the grace interval, in which case
+	// nothing is written. On reuse it revokes the session and returns
+	// ErrReuseDetected.
+	RotateRefreshToken(ctx context.Context, r Rotation) (replayed []byte, err error)
 	// RevokeSession revokes one session; revoking a revoked session is a no-op.
 	RevokeSession(ctx context.Context, id, reason string, at time.Time) error
 	// RevokeUserSessions revokes every live session of a user and returns how many.
@@ -135,16 +146,17 @@ type rotationStep int
 
 const (
 	stepRetireAndAdd rotationStep = iota // the normal case
-	stepAddSibling                       // retired within the grace interval
+	stepReplay                           // retired within the grace interval
 	stepRevoke                           // reuse: revoke the session
 )
 
-// decideRotation holds the rotation rules that both adapters apply inside
-// their transaction, after locking the session:
+// decideRotation holds the rotation rules, applied inside a transaction
+// after locking the session:
 //   - the token must belong to the session it claims, and the session must be live;
 //   - an unretired token is retired and Next becomes its successor;
-//   - a token retired no longer than Grace ago still yields a working token of
-//     the same session, so that concurrent refreshes do not log the user out;
+//   - a token retired no longer than Grace ago yields the successor it was
+//     rotated into, the same pair again, so that concurrent refreshes (two
+//     tabs) neither log the user out nor fork the session;
 //   - any other retired token is reuse, and the session is revoked.
 func decideRotation(r Rotation, sess Session, tok RefreshToken) (rotationStep, error) {
 	if tok.SessionID != sess.ID || sess.ID != r.SessionID {
@@ -159,8 +171,8 @@ func decideRotation(r Rotation, sess Session, tok RefreshToken) (rotationStep, e
 	if tok.RetiredAt == nil {
 		return stepRetireAndAdd, nil
 	}
-	if r.Grace > 0 && !r.Now.After(tok.RetiredAt.Add(r.Grace)) {
-		return stepAddSibling, nil
+	if r.Grace > 0 && !r.Now.After(tok.RetiredAt.Add(r.Grace)) && len(tok.Successor) > 0 {
+		return stepReplay, nil
 	}
 	return stepRevoke, nil
 }

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -200,7 +201,7 @@ func TestDeleteUserCascades(t *testing.T) {
 		keep := newUser(t, st, "kept@x.com")
 		newSession(t, st, u.ID, "s1", hash("s1-a"), base, base.Add(time.Hour))
 		newSession(t, st, u.ID, "s2", hash("s2-a"), base, base.Add(time.Hour))
-		mustNil(t, "Rotate", st.RotateRefreshToken(ctx, store.Rotation{
+		mustNil(t, "Rotate", rotate(ctx, st, store.Rotation{
 			SessionID: "s1", OldHash: hash("s1-a"), Now: base,
 			Next: store.RefreshToken{Hash: hash("s1-b"), SessionID: "s1", IssuedAt: base, ExpiresAt: base.Add(2 * time.Hour)},
 		}))
@@ -394,6 +395,12 @@ func next(label, sessionID string, now time.Time) store.RefreshToken {
 	return store.RefreshToken{Hash: hash(label), SessionID: sessionID, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
 }
 
+// rotate is RotateRefreshToken when the replayed successor does not matter.
+func rotate(ctx context.Context, st store.Store, r store.Rotation) error {
+	_, err := st.RotateRefreshToken(ctx, r)
+	return err
+}
+
 func TestRotateRefreshToken(t *testing.T) {
 	const grace = 10 * time.Second
 	storetest.Each(t, func(t *testing.T, st store.Store) {
@@ -401,12 +408,21 @@ func TestRotateRefreshToken(t *testing.T) {
 		u := newUser(t, st, "r@x.com")
 		newSession(t, st, u.ID, "s", hash("t0"), base, base.Add(time.Hour))
 
-		// Normal rotation: retire t0, store t1, extend the session.
+		// Normal rotation: retire t0 with its sealed successor, store t1, extend the session.
 		now := base.Add(10 * time.Minute)
 		n1 := next("t1", "s", now)
-		mustNil(t, "rotate t0", st.RotateRefreshToken(ctx, store.Rotation{SessionID: "s", OldHash: hash("t0"), Next: n1, Now: now, Grace: grace}))
+		sealed := []byte("sealed pair of t1")
+		replayed, err := st.RotateRefreshToken(ctx, store.Rotation{SessionID: "s", OldHash: hash("t0"), Next: n1, Successor: sealed, Now: now, Grace: grace})
+		mustNil(t, "rotate t0", err)
+		if replayed != nil {
+			t.Errorf("a normal rotation replayed %q", replayed)
+		}
 		retiredAt := now
-		wantOptTime(t, "t0 RetiredAt", refreshToken(t, st, hash("t0")).RetiredAt, retiredAt)
+		t0 := refreshToken(t, st, hash("t0"))
+		wantOptTime(t, "t0 RetiredAt", t0.RetiredAt, retiredAt)
+		if string(t0.Successor) != string(sealed) {
+			t.Errorf("t0 Successor = %q, want the sealed pair", t0.Successor)
+		}
 		t1 := refreshToken(t, st, hash("t1"))
 		if t1.SessionID != "s" || t1.RetiredAt != nil {
 			t.Errorf("t1 = %+v, want live in s", t1)
@@ -414,34 +430,35 @@ func TestRotateRefreshToken(t *testing.T) {
 		wantTime(t, "t1 ExpiresAt", t1.ExpiresAt, n1.ExpiresAt)
 		wantTime(t, "session ExpiresAt after rotation", session(t, st, "s").ExpiresAt, n1.ExpiresAt)
 
-		// Within the grace interval (up to its last microsecond) t0 still
-		// yields siblings; its retirement time does not move.
+		// Within the grace interval (up to its last microsecond) t0 yields the
+		// same sealed successor again and nothing is written: no second token,
+		// no fork of the session.
 		for i, at := range []time.Time{retiredAt.Add(5 * time.Second), retiredAt.Add(grace)} {
-			label := fmt.Sprintf("sibling%d", i)
-			// A sibling expiring before the session does not shorten it.
-			sib := store.RefreshToken{Hash: hash(label), SessionID: "s", IssuedAt: at, ExpiresAt: at.Add(time.Minute)}
-			err := st.RotateRefreshToken(ctx, store.Rotation{SessionID: "s", OldHash: hash("t0"), Next: sib, Now: at, Grace: grace})
+			label := fmt.Sprintf("would-be%d", i)
+			replayed, err := st.RotateRefreshToken(ctx, store.Rotation{
+				SessionID: "s", OldHash: hash("t0"), Next: next(label, "s", at), Successor: []byte("other"), Now: at, Grace: grace,
+			})
 			mustNil(t, "rotate t0 within grace at "+at.Sub(retiredAt).String(), err)
-			if got := refreshToken(t, st, hash(label)); got.RetiredAt != nil || got.SessionID != "s" {
-				t.Errorf("%s = %+v, want live in s", label, got)
+			if string(replayed) != string(sealed) {
+				t.Errorf("replayed %q, want t0's sealed successor", replayed)
 			}
-			wantOptTime(t, "t0 RetiredAt after a sibling", refreshToken(t, st, hash("t0")).RetiredAt, retiredAt)
+			wantNoToken(t, st, "a replay", hash(label))
+			wantOptTime(t, "t0 RetiredAt after a replay", refreshToken(t, st, hash("t0")).RetiredAt, retiredAt)
 			wantLive(t, st, "s")
-			wantTime(t, "session ExpiresAt after a sibling", session(t, st, "s").ExpiresAt, n1.ExpiresAt)
 		}
 
 		// One microsecond after the grace interval it is reuse: the session is
 		// revoked and the would-be token is not stored.
 		late := retiredAt.Add(grace + time.Microsecond)
-		err := st.RotateRefreshToken(ctx, store.Rotation{SessionID: "s", OldHash: hash("t0"), Next: next("late", "s", late), Now: late, Grace: grace})
-		wantErr(t, "rotate t0 after grace", err, store.ErrTokenReused)
+		err = rotate(ctx, st, store.Rotation{SessionID: "s", OldHash: hash("t0"), Next: next("late", "s", late), Now: late, Grace: grace})
+		wantErr(t, "rotate t0 after grace", err, store.ErrReuseDetected)
 		wantRevoked(t, st, "s", store.ReasonReuse, late)
 		wantNoToken(t, st, "rotation after grace", hash("late"))
 
 		// From now on every token of the session is refused, even the live t1.
 		later := late.Add(time.Second)
-		for _, old := range []string{"t1", "sibling0", "t0"} {
-			err := st.RotateRefreshToken(ctx, store.Rotation{SessionID: "s", OldHash: hash(old), Next: next("after-"+old, "s", later), Now: later, Grace: grace})
+		for _, old := range []string{"t1", "t0"} {
+			err := rotate(ctx, st, store.Rotation{SessionID: "s", OldHash: hash(old), Next: next("after-"+old, "s", later), Now: later, Grace: grace})
 			wantErr(t, "rotate "+old+" in a session revoked for reuse", err, store.ErrTokenReused)
 			wantNoToken(t, st, "rotation in a revoked session", hash("after-"+old))
 		}
@@ -457,9 +474,9 @@ func TestRotateRefreshTokenStrict(t *testing.T) {
 		ctx := t.Context()
 		u := newUser(t, st, "strict@x.com")
 		newSession(t, st, u.ID, "s", hash("t0"), base, base.Add(time.Hour))
-		mustNil(t, "rotate", st.RotateRefreshToken(ctx, store.Rotation{SessionID: "s", OldHash: hash("t0"), Next: next("t1", "s", base), Now: base}))
+		mustNil(t, "rotate", rotate(ctx, st, store.Rotation{SessionID: "s", OldHash: hash("t0"), Next: next("t1", "s", base), Now: base}))
 		// Grace 0: the same instant is already too late.
-		err := st.RotateRefreshToken(ctx, store.Rotation{SessionID: "s", OldHash: hash("t0"), Next: next("t2", "s", base), Now: base})
+		err := rotate(ctx, st, store.Rotation{SessionID: "s", OldHash: hash("t0"), Next: next("t2", "s", base), Now: base})
 		wantErr(t, "immediate reuse with Grace 0", err, store.ErrTokenReused)
 		wantRevoked(t, st, "s", store.ReasonReuse, base)
 		wantNoToken(t, st, "strict reuse", hash("t2"))
@@ -479,7 +496,7 @@ func TestRotateRefreshTokenRefused(t *testing.T) {
 		// refused checks that a failed rotation wrote nothing.
 		refused := func(what string, r store.Rotation, target error) {
 			t.Helper()
-			err := st.RotateRefreshToken(ctx, r)
+			err := rotate(ctx, st, r)
 			wantErr(t, what, err, target)
 			if !errors.Is(err, store.ErrConflict) {
 				wantNoToken(t, st, what, r.Next.Hash)
@@ -509,11 +526,11 @@ func TestRotateRefreshTokenRefused(t *testing.T) {
 		// Logout: every rotation of the session is refused as revoked, not as
 		// reuse, and the logout reason stays.
 		logout := now.Add(time.Minute)
-		mustNil(t, "rotate b0", st.RotateRefreshToken(ctx, store.Rotation{SessionID: "b", OldHash: hash("b0"), Next: next("b1", "b", now), Now: now}))
+		mustNil(t, "rotate b0", rotate(ctx, st, store.Rotation{SessionID: "b", OldHash: hash("b0"), Next: next("b1", "b", now), Now: now}))
 		mustNil(t, "RevokeSession", st.RevokeSession(ctx, "b", store.ReasonLogout, logout))
 		after := logout.Add(time.Hour)
 		for _, old := range []string{"b1", "b0"} {
-			err := st.RotateRefreshToken(ctx, store.Rotation{SessionID: "b", OldHash: hash(old), Next: next("b-after-"+old, "b", after), Now: after})
+			err := rotate(ctx, st, store.Rotation{SessionID: "b", OldHash: hash(old), Next: next("b-after-"+old, "b", after), Now: after})
 			wantErr(t, "rotate "+old+" after logout", err, store.ErrSessionRevoked)
 			wantNoToken(t, st, "rotate after logout", hash("b-after-"+old))
 		}
@@ -583,7 +600,7 @@ func TestDeleteExpired(t *testing.T) {
 			start := now.Add(-3 * time.Hour)
 			newSession(t, st, u.ID, id, hash(id+"-old"), start, now.Add(-2*time.Hour))
 			cur := store.RefreshToken{Hash: hash(id + "-cur"), SessionID: id, IssuedAt: start, ExpiresAt: now.Add(time.Hour)}
-			mustNil(t, "rotate "+id, st.RotateRefreshToken(ctx, store.Rotation{SessionID: id, OldHash: hash(id + "-old"), Next: cur, Now: start}))
+			mustNil(t, "rotate "+id, rotate(ctx, st, store.Rotation{SessionID: id, OldHash: hash(id + "-old"), Next: cur, Now: start}))
 			liveSessions = append(liveSessions, id)
 			liveTokens = append(liveTokens, cur.Hash)
 			expiredTokens = append(expiredTokens, hash(id+"-old"))
@@ -709,9 +726,10 @@ func twoSQLite(t *testing.T) []store.Store {
 
 // race is the outcome of rotating one token from many goroutines at once.
 type race struct {
-	nows  []time.Time
-	nexts [][]byte
-	errs  []error
+	nows     []time.Time
+	nexts    [][]byte
+	errs     []error
+	replayed [][]byte
 }
 
 const racers = 50
@@ -724,7 +742,7 @@ func rotateAtOnce(t *testing.T, stores []store.Store, grace time.Duration) race 
 	u := newUser(t, stores[0], "race@x.com")
 	newSession(t, stores[0], u.ID, "s", hash("old"), base, base.Add(time.Hour))
 
-	r := race{nows: make([]time.Time, racers), nexts: make([][]byte, racers), errs: make([]error, racers)}
+	r := race{nows: make([]time.Time, racers), nexts: make([][]byte, racers), errs: make([]error, racers), replayed: make([][]byte, racers)}
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range racers {
@@ -734,7 +752,9 @@ func rotateAtOnce(t *testing.T, stores []store.Store, grace time.Duration) race 
 		st := stores[i%len(stores)]
 		wg.Go(func() {
 			<-start
-			r.errs[i] = st.RotateRefreshToken(ctx, store.Rotation{SessionID: "s", OldHash: hash("old"), Next: n, Now: r.nows[i], Grace: grace})
+			r.replayed[i], r.errs[i] = st.RotateRefreshToken(ctx, store.Rotation{
+				SessionID: "s", OldHash: hash("old"), Next: n, Successor: []byte(fmt.Sprintf("sealed %02d", i)), Now: r.nows[i], Grace: grace,
+			})
 		})
 	}
 	close(start)
@@ -743,7 +763,8 @@ func rotateAtOnce(t *testing.T, stores []store.Store, grace time.Duration) race 
 }
 
 // checkGraceRace: with a grace interval every concurrent rotation succeeds;
-// the first retires the token, the others add siblings to the same session.
+// the first retires the token and the others are handed its successor back:
+// one live token, one session.
 func checkGraceRace(t *testing.T, stores []store.Store) {
 	r := rotateAtOnce(t, stores, 10*time.Second)
 	st := stores[1]
@@ -756,31 +777,29 @@ func checkGraceRace(t *testing.T, stores []store.Store) {
 	if old.RetiredAt == nil {
 		t.Fatal("old token not retired")
 	}
-	retiredBy := -1
+	winner := -1
 	for i, now := range r.nows {
 		if old.RetiredAt.Equal(now) {
-			retiredBy = i
+			winner = i
 		}
 	}
-	if retiredBy < 0 {
-		t.Errorf("old RetiredAt %v is no rotation's Now", old.RetiredAt)
+	if winner < 0 {
+		t.Fatalf("old RetiredAt %v is no rotation's Now", old.RetiredAt)
 	}
-	latest := r.nows[0]
 	for i, h := range r.nexts {
 		tok, err := st.RefreshToken(t.Context(), h)
-		if err != nil {
-			t.Errorf("next token %d: %v", i, err)
-			continue
+		switch {
+		case i == winner && (err != nil || tok.SessionID != "s" || tok.RetiredAt != nil):
+			t.Errorf("the winner's token = %+v, %v; want live in s", tok, err)
+		case i != winner && !errors.Is(err, store.ErrNotFound):
+			t.Errorf("rotation %d stored a second live token (err %v): the session forked", i, err)
 		}
-		if tok.SessionID != "s" || tok.RetiredAt != nil {
-			t.Errorf("next token %d = %+v, want live in s", i, tok)
-		}
-		if r.nows[i].After(latest) {
-			latest = r.nows[i]
+		if i != winner && string(r.replayed[i]) != fmt.Sprintf("sealed %02d", winner) {
+			t.Errorf("rotation %d replayed %q, want the winner's sealed successor", i, r.replayed[i])
 		}
 	}
 	wantLive(t, st, "s")
-	wantTime(t, "session ExpiresAt", session(t, st, "s").ExpiresAt, latest.Add(time.Hour))
+	wantTime(t, "session ExpiresAt", session(t, st, "s").ExpiresAt, r.nows[winner].Add(time.Hour))
 }
 
 // checkStrictRace: with Grace 0 exactly one concurrent rotation succeeds; the

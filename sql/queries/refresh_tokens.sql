@@ -6,7 +6,7 @@ VALUES (@token_hash, @session_id, @issued_at, @expires_at);
 SELECT * FROM refresh_tokens WHERE token_hash = @token_hash;
 
 -- name: RetireRefreshToken :exec
-UPDATE refresh_tokens SET retired_at = @retired_at::timestamptz WHERE token_hash = @token_hash;
+UPDATE refresh_tokens SET retired_at = @retired_at::timestamptz, successor = @successor WHERE token_hash = @token_hash;
 
 -- name: DeleteExpiredRefreshTokens :execrows
 DELETE FROM refresh_tokens WHERE token_hash IN (
