@@ -180,6 +180,23 @@ func TestBadRequests(t *testing.T) {
 	})
 }
 
+func TestKeysDifferingOnlyInCaseCannotBypassValidation(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *apiEnv) {
+		e.createUser("victim@example.com", "pw-12345")
+		// encoding/json alone would let "EMAIL"/"Password" override the
+		// validated "email"/"password" and log in.
+		body := `{"email":"nobody@example.com","password":"wrong","EMAIL":"victim@example.com","Password":"pw-12345"}`
+		expectError(t, e.postJSON("/auth/token/", body), http.StatusUnauthorized, "no_active_account")
+		// And an unvalidated value cannot slip past the schema either.
+		expectError(t, e.postJSON("/auth/token/", `{"Email":"victim@example.com","password":"pw-12345"}`), http.StatusBadRequest, "invalid")
+		// Unknown properties are ignored, as DRF ignores them.
+		e.login("victim@example.com", "pw-12345")
+		if r := e.postJSON("/auth/token/", `{"email":"victim@example.com","password":"pw-12345","remember":true}`); r.status != http.StatusOK {
+			t.Errorf("an extra property was refused: %d %s", r.status, r.body)
+		}
+	})
+}
+
 func TestFieldMessagesFollowDRF(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *apiEnv) {
 		resp := e.postJSON("/auth/token/", `{"email":""}`)

@@ -149,9 +149,38 @@ func readBody(w http.ResponseWriter, r *http.Request, spec *openapi3.RequestBody
 		writeError(w, errParse)
 		return false
 	}
+	data = declaredOnly(data, spec)
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	r.ContentLength = int64(len(data))
 	return true
+}
+
+// declaredOnly keeps, of a JSON object body, only the properties its schema
+// declares, by their exact names. The validator matches keys exactly but
+// encoding/json, which decodes the body for the handler, also matches them
+// ignoring case: without this, {"email": <valid>, "EMAIL": <anything>} would
+// be validated on one value and used with the other. Unknown properties are
+// ignored, as DRF ignores them. Anything but an object is left to the validator.
+func declaredOnly(data []byte, spec *openapi3.RequestBody) []byte {
+	media := spec.Content.Get("application/json")
+	if media == nil || media.Schema == nil || media.Schema.Value == nil {
+		return data
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil || fields == nil {
+		return data
+	}
+	kept := make(map[string]json.RawMessage, len(fields))
+	for name := range media.Schema.Value.Properties {
+		if v, ok := fields[name]; ok {
+			kept[name] = v
+		}
+	}
+	out, err := json.Marshal(kept)
+	if err != nil {
+		return data
+	}
+	return out
 }
 
 // requestError turns the validator's errors into one 400 response, with the
