@@ -18,12 +18,12 @@ RUN mkdir -p /out/data
 # for a CGO_ENABLED=0 binary (pure-Go SQLite included).
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/auth-service /usr/local/bin/auth-service
-# Writable by the service user: the default AUTH_DATABASE_URL below keeps SQLite here.
+# Writable by the service user: the embedded default database lives here.
 COPY --from=build --chown=65532:65532 /out/data /data
 ENV PATH=/usr/local/bin:/usr/bin:/bin \
-    AUTH_LISTEN_ADDR=:8000 \
-    AUTH_DATABASE_URL=sqlite:/data/auth.db
-# Mount a volume here (-v auth-data:/data) to keep the SQLite database; compose uses PostgreSQL.
+    AUTH_LISTEN_ADDR=:8000
+# Without AUTH_DATABASE_URL the service uses its embedded default, ./auth-service.db, here.
+# Mount a volume (-v auth-data:/data) to keep it; compose uses PostgreSQL.
 WORKDIR /data
 # 65532 is distroless' "nonroot"; numeric so Kubernetes' runAsNonRoot can verify it.
 USER 65532:65532

@@ -100,9 +100,10 @@ func startServe(t *testing.T, getenv func(string) string, addr string) (stop fun
 
 func TestServeOnEmbeddedDefaultAndShutDownGracefully(t *testing.T) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "auth.db")
+	t.Chdir(dir) // the embedded default lives in the working directory
+	db := filepath.Join(dir, "auth-service.db")
 	addr := freeAddr(t)
-	getenv := envMap("AUTH_DATABASE_URL", "sqlite:"+db, "AUTH_LISTEN_ADDR", addr)
+	getenv := envMap("AUTH_LISTEN_ADDR", addr)
 	stop, logs := startServe(t, getenv, addr)
 
 	var out bytes.Buffer
@@ -122,6 +123,9 @@ func TestServeOnEmbeddedDefaultAndShutDownGracefully(t *testing.T) {
 	}
 	if info.Mode().Perm() != 0o600 {
 		t.Errorf("secret file mode = %v, want 0600", info.Mode().Perm())
+	}
+	if info, err := os.Stat(db); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("database file: %v, mode %v; want 0600 (it holds password hashes)", err, info.Mode().Perm())
 	}
 	for _, want := range []string{`"msg":"listening"`, "embedded SQLite", `"level":"WARN"`, `"msg":"stopped"`} {
 		if !strings.Contains(logs.String(), want) {
@@ -150,6 +154,7 @@ func TestStartupFailsClosed(t *testing.T) {
 		"postgres without secret": {envMap("AUTH_DATABASE_URL", pg), "AUTH_SECRET_KEY"},
 		"postgres short secret":   {envMap("AUTH_DATABASE_URL", pg, "AUTH_SECRET_KEY", "short"), "AUTH_SECRET_KEY"},
 		"sqlite short secret":     {envMap("AUTH_DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "a.db"), "AUTH_SECRET_KEY", "short"), "AUTH_SECRET_KEY"},
+		"named sqlite no secret":  {envMap("AUTH_DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "d.db")), "AUTH_SECRET_KEY"},
 		"bad ttl":                 {envMap("AUTH_ACCESS_TOKEN_TTL", "five minutes"), "AUTH_ACCESS_TOKEN_TTL"},
 		"bad listen address":      {envMap("AUTH_DATABASE_URL", "sqlite:"+filepath.Join(t.TempDir(), "b.db"), "AUTH_SECRET_KEY", testSecret, "AUTH_LISTEN_ADDR", "not-an-address"), "AUTH_LISTEN_ADDR"},
 		"es256 without keys":      {envMap("AUTH_JWT_ALGORITHM", "ES256"), "AUTH_JWT_PRIVATE_KEYS"},

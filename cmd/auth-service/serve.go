@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ecommerce/auth-service/internal/auth"
@@ -151,7 +152,9 @@ func loadKeys(cfg config.Config, log *slog.Logger) (*token.Keys, error) {
 }
 
 // embeddedSecret reads the generated secret at path, creating it (mode 0600)
-// on first use. created reports whether it was made now.
+// on first use. created reports whether it was made now. The file appears
+// whole or not at all (written aside, then linked into place), so that a
+// crash or a second replica never sees a short secret.
 func embeddedSecret(path string) (secret []byte, created bool, err error) {
 	data, err := os.ReadFile(path)
 	if err == nil {
@@ -168,18 +171,28 @@ func embeddedSecret(path string) (secret []byte, created bool, err error) {
 		return nil, false, err
 	}
 	secret = []byte(base64.RawURLEncoding.EncodeToString(raw))
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return embeddedSecret(path) // another process made it first
-	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".secret-*")
 	if err != nil {
 		return nil, false, err
 	}
-	if _, err := f.Write(secret); err != nil {
-		f.Close()
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(secret); err != nil {
+		tmp.Close()
 		return nil, false, err
 	}
-	return secret, true, f.Close()
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return nil, false, err
+	}
+	if err := tmp.Close(); err != nil { // CreateTemp made it 0600
+		return nil, false, err
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
+		return embeddedSecret(path) // another process made it first
+	} else if err != nil {
+		return nil, false, err
+	}
+	return secret, true, nil
 }
 
 // cleanupLoop deletes expired sessions and refresh tokens every interval.

@@ -113,13 +113,15 @@ func (c Config) validate() error {
 }
 
 // validateSecret fails closed: a short secret always stops start-up, and a
-// missing one does too unless the embedded default may generate it.
+// missing one does too, except in the embedded default (AUTH_DATABASE_URL
+// unset), where serve generates one for development.
 func (c Config) validateSecret() error {
 	switch {
-	case len(c.SecretKey) == 0 && c.SQLitePath() != "":
+	case len(c.SecretKey) == 0 && c.Embedded:
 		return nil // serve generates and keeps one beside the database file
 	case len(c.SecretKey) == 0:
-		return fmt.Errorf("AUTH_SECRET_KEY is required with PostgreSQL (at least %d bytes; for example `openssl rand -base64 48`)", token.MinSecretLen)
+		return fmt.Errorf("AUTH_SECRET_KEY is required (at least %d bytes; for example `openssl rand -base64 48`); "+
+			"only the embedded default, with AUTH_DATABASE_URL unset, generates one", token.MinSecretLen)
 	case len(c.SecretKey) < token.MinSecretLen:
 		return fmt.Errorf("AUTH_SECRET_KEY is too short: %d bytes, at least %d required", len(c.SecretKey), token.MinSecretLen)
 	}

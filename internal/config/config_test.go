@@ -94,11 +94,11 @@ func TestLoadValues(t *testing.T) {
 					t.Error("MigrateOnStart = true; want false")
 				}
 			}},
-		{"explicit sqlite path", map[string]string{"AUTH_DATABASE_URL": "sqlite:/var/lib/auth/auth.db"},
+		{"explicit sqlite path", map[string]string{"AUTH_DATABASE_URL": "sqlite:/var/lib/auth/auth.db", "AUTH_SECRET_KEY": secret32},
 			func(t *testing.T, c config.Config) {
-				if c.SQLitePath() != "/var/lib/auth/auth.db" || c.Embedded || !c.MigrateOnStart || len(c.SecretKey) != 0 {
-					t.Errorf("got path %q, embedded %v, migrate %v, secret %q; want the path, false, true, none",
-						c.SQLitePath(), c.Embedded, c.MigrateOnStart, c.SecretKey)
+				if c.SQLitePath() != "/var/lib/auth/auth.db" || c.Embedded || !c.MigrateOnStart {
+					t.Errorf("got path %q, embedded %v, migrate %v; want the path, false, true",
+						c.SQLitePath(), c.Embedded, c.MigrateOnStart)
 				}
 			}},
 		{"durations and listen address", map[string]string{
@@ -183,7 +183,8 @@ func TestLoadSecrets(t *testing.T) {
 		{"embedded sqlite, 32-byte secret", map[string]string{"AUTH_SECRET_KEY": secret32}, ""},
 		// serve generates one and keeps it beside the database file.
 		{"embedded sqlite without secret", map[string]string{}, ""},
-		{"explicit sqlite without secret", map[string]string{"AUTH_DATABASE_URL": "sqlite:a.db"}, ""},
+		// Only the embedded default (AUTH_DATABASE_URL unset) may generate it.
+		{"explicit sqlite without secret", map[string]string{"AUTH_DATABASE_URL": "sqlite:a.db"}, "AUTH_SECRET_KEY"},
 		{"ES256 without keys", map[string]string{"AUTH_DATABASE_URL": postgresURL, "AUTH_SECRET_KEY": secret32, "AUTH_JWT_ALGORITHM": "ES256"}, "AUTH_JWT_PRIVATE_KEYS"},
 		{"ES256, keys only separators", map[string]string{"AUTH_JWT_ALGORITHM": "ES256", "AUTH_JWT_PRIVATE_KEYS": " , ,"}, "AUTH_JWT_PRIVATE_KEYS"},
 		{"EdDSA without keys", map[string]string{"AUTH_JWT_ALGORITHM": "EdDSA"}, "AUTH_JWT_PRIVATE_KEYS"},

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -36,6 +37,13 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	// SQLite has no SELECT ... FOR UPDATE: taking the write lock when the
 	// transaction begins is what serializes concurrent rotations.
 	params.Set("_txlock", "immediate")
+	// The file holds password hashes: create it readable by the owner only
+	// (SQLite gives its -wal and -shm files the same mode).
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open SQLite %s: %w", path, err)
+	}
+	f.Close()
 	db, err := sql.Open("sqlite", "file:"+path+"?"+params.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite %s: %w", path, err)
