@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -23,13 +24,29 @@ import (
 	"github.com/ecommerce/auth-service/internal/userimport"
 )
 
+// errHelpShown ends a command whose help was asked for: not a failure.
+var errHelpShown = errors.New("help shown")
+
+// parseFlags parses a command's flags and refuses stray arguments.
+func parseFlags(flags *flag.FlagSet, args []string) error {
+	if err := flags.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return errHelpShown
+	} else if err != nil {
+		return err
+	}
+	if flags.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected arguments %q", flags.Name(), flags.Args())
+	}
+	return nil
+}
+
 // migrate applies the embedded migrations to the configured database.
 func migrate(ctx context.Context, e env) error {
 	cfg, err := config.Load(e.getenv)
 	if err != nil {
 		return err
 	}
-	st, err := openStore(ctx, cfg, newLogger(e, cfg))
+	st, err := openStore(ctx, cfg, commandLogger(e, cfg))
 	if err != nil {
 		return err
 	}
@@ -41,10 +58,16 @@ func migrate(ctx context.Context, e env) error {
 	return nil
 }
 
+// commandLogger sends a one-off command's log to stderr, so that its stdout
+// carries only its result.
+func commandLogger(e env, cfg config.Config) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+}
+
 // openForCommand opens the store for a one-off command, migrating it first
 // where serve would (AUTH_MIGRATE_ON_START).
 func openForCommand(ctx context.Context, e env, cfg config.Config) (store.Store, error) {
-	st, err := openStore(ctx, cfg, newLogger(e, cfg))
+	st, err := openStore(ctx, cfg, commandLogger(e, cfg))
 	if err != nil {
 		return nil, err
 	}
@@ -67,14 +90,14 @@ func createSuperuser(ctx context.Context, e env, args []string) error {
 	flags.SetOutput(e.stderr)
 	email := flags.String("email", "", "the superuser's email")
 	noInput := flags.Bool("noinput", false, "do not prompt; the password comes from AUTH_SUPERUSER_PASSWORD")
-	if err := flags.Parse(args); err != nil {
+	if err := parseFlags(flags, args); err != nil {
 		return err
 	}
 	cfg, err := config.Load(e.getenv)
 	if err != nil {
 		return err
 	}
-	pw := e.getenv("AUTH_SUPERUSER_PASSWORD")
+	pw := cfg.SuperuserPassword
 	if *noInput {
 		if *email == "" || pw == "" {
 			return errors.New("createsuperuser --noinput needs --email and AUTH_SUPERUSER_PASSWORD")
@@ -110,7 +133,7 @@ func createSuperuser(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc := auth.New(st, nil, hasher, time.Now, auth.Params{}, newLogger(e, cfg))
+	svc := auth.New(st, nil, hasher, time.Now, auth.Params{}, commandLogger(e, cfg))
 	user, err := svc.CreateUser(ctx, *email, pw, true, true)
 	switch {
 	case errors.Is(err, store.ErrConflict):
@@ -155,11 +178,11 @@ func (p *prompter) secret(prompt string) (string, error) {
 // healthcheck asks the local server for /auth/health/, for the container
 // HEALTHCHECK, and fails unless it answers 200.
 func healthcheck(ctx context.Context, e env) error {
-	addr := e.getenv("AUTH_LISTEN_ADDR")
-	if addr == "" {
-		addr = ":8000"
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return err
 	}
-	host, port, err := net.SplitHostPort(addr)
+	host, port, err := net.SplitHostPort(cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("AUTH_LISTEN_ADDR: %w", err)
 	}
@@ -189,7 +212,7 @@ func keygen(e env, args []string) error {
 	flags := flag.NewFlagSet("keygen", flag.ContinueOnError)
 	flags.SetOutput(e.stderr)
 	alg := flags.String("alg", token.ES256, "ES256, EdDSA or RS256")
-	if err := flags.Parse(args); err != nil {
+	if err := parseFlags(flags, args); err != nil {
 		return err
 	}
 	pem, err := token.GenerateKey(*alg)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 )
 
 const usage = `usage: auth-service [command] [flags]
@@ -34,11 +33,15 @@ type env struct {
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
 	command := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 {
 		command, args = args[0], args[1:]
 	}
 	switch command {
 	case "serve":
+		if len(args) > 0 {
+			fmt.Fprint(stderr, usage)
+			return fmt.Errorf("serve takes no arguments (configuration is read from AUTH_* variables), got %q", args)
+		}
 		return serve(ctx, e)
 	case "migrate":
 		return migrate(ctx, e)

@@ -277,13 +277,26 @@ func TestImportUsersCommand(t *testing.T) {
 	}
 }
 
-func TestUnknownCommand(t *testing.T) {
-	var out bytes.Buffer
-	err := run(context.Background(), []string{"frobnicate"}, envMap(), nil, &out, &out)
-	if err == nil || !strings.Contains(out.String(), "usage:") {
-		t.Fatalf("err = %v, output %q", err, out.String())
+func TestCommandLine(t *testing.T) {
+	call := func(args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(context.Background(), args, envMap(), strings.NewReader(""), &out, &out)
+		return out.String(), err
 	}
-	if !errors.Is(run(context.Background(), []string{"help"}, envMap(), nil, &out, &out), nil) {
-		t.Error("help failed")
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}} {
+		out, err := call(args...)
+		if err != nil || !strings.Contains(out, "usage:") {
+			t.Errorf("%q: err %v, output %q; want usage and success", args, err, out)
+		}
+	}
+	for _, args := range [][]string{{"frobnicate"}, {"--bogus"}, {"serve", "extra"}, {"keygen", "--alg", "ES256", "stray"}} {
+		if _, err := call(args...); err == nil || errors.Is(err, errHelpShown) {
+			t.Errorf("%q: err %v, want a failure", args, err)
+		}
+	}
+	for _, args := range [][]string{{"createsuperuser", "-h"}, {"keygen", "--help"}} {
+		if _, err := call(args...); !errors.Is(err, errHelpShown) {
+			t.Errorf("%q: err %v, want help shown (exit 0)", args, err)
+		}
 	}
 }

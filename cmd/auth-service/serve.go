@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/ecommerce/auth-service/internal/auth"
@@ -71,7 +72,13 @@ func serve(ctx context.Context, e env) error {
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	go cleanupLoop(ctx, svc, cfg.CleanupInterval, log)
+	// Deferred calls run last first: stop the background work, wait for it,
+	// and only then close the store it uses.
+	var background sync.WaitGroup
+	defer background.Wait()
+	bgCtx, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	background.Go(func() { cleanupLoop(bgCtx, svc, cfg.CleanupInterval, log) })
 	log.Info("listening", "addr", ln.Addr().String(), "algorithm", keys.Algorithm(),
 		"access_ttl", cfg.AccessTTL.String(), "refresh_ttl", cfg.RefreshTTL.String(),
 		"refresh_reuse_interval", cfg.ReuseInterval.String())

@@ -39,6 +39,8 @@ type Config struct {
 	// CleanupInterval is how often expired sessions and tokens are deleted.
 	CleanupInterval time.Duration
 	ShutdownTimeout time.Duration
+	// SuperuserPassword is createsuperuser --noinput's password.
+	SuperuserPassword string
 }
 
 // SQLitePath returns the embedded store's file, or "" for PostgreSQL.
@@ -52,12 +54,13 @@ func (c Config) SQLitePath() string {
 // Load reads the configuration through getenv (os.Getenv in production).
 func Load(getenv func(string) string) (Config, error) {
 	c := Config{
-		DatabaseURL:     getenv("AUTH_DATABASE_URL"),
-		SecretKey:       []byte(getenv("AUTH_SECRET_KEY")),
-		ListenAddr:      or(getenv("AUTH_LISTEN_ADDR"), ":8000"),
-		JWTAlgorithm:    or(getenv("AUTH_JWT_ALGORITHM"), token.HS256),
-		Password:        password.DefaultParams(),
-		ShutdownTimeout: 15 * time.Second,
+		DatabaseURL:       getenv("AUTH_DATABASE_URL"),
+		SecretKey:         []byte(getenv("AUTH_SECRET_KEY")),
+		ListenAddr:        or(getenv("AUTH_LISTEN_ADDR"), ":8000"),
+		JWTAlgorithm:      or(getenv("AUTH_JWT_ALGORITHM"), token.HS256),
+		Password:          password.DefaultParams(),
+		ShutdownTimeout:   15 * time.Second,
+		SuperuserPassword: getenv("AUTH_SUPERUSER_PASSWORD"),
 	}
 	if c.DatabaseURL == "" {
 		c.DatabaseURL, c.Embedded = "sqlite:"+DefaultSQLitePath, true
