@@ -98,11 +98,7 @@ func (s *Service) Login(ctx context.Context, email, pw string) (Pair, error) {
 	if rehash {
 		s.upgradeHash(ctx, user, pw)
 	}
-	now := s.now()
-	if err := s.store.RecordLogin(ctx, user.ID, now); err != nil {
-		return Pair{}, fmt.Errorf("auth: login: %w", err)
-	}
-	return s.startSession(ctx, user.ID, now)
+	return s.startSession(ctx, user.ID, s.now())
 }
 
 // upgradeHash replaces a Django-format or outdated hash with a fresh argon2id

@@ -58,11 +58,6 @@ func (s sqlStore) UserByEmail(ctx context.Context, email string) (User, error) {
 // UserByID finds a user by id.
 func (s sqlStore) UserByID(ctx context.Context, id int64) (User, error) { return s.q.userByID(ctx, id) }
 
-// RecordLogin sets the user's last_login.
-func (s sqlStore) RecordLogin(ctx context.Context, userID int64, at time.Time) error {
-	return s.q.recordLogin(ctx, userID, at)
-}
-
 // ReplacePasswordHash swaps oldHash for newHash if it is still oldHash.
 func (s sqlStore) ReplacePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error {
 	return s.q.replacePasswordHash(ctx, userID, oldHash, newHash)
@@ -107,14 +102,18 @@ func (s sqlStore) ImportUsers(ctx context.Context, users []NewUser) (ImportResul
 	return res, nil
 }
 
-// CreateSession stores a session and its first refresh token together.
+// CreateSession stores a session and its first refresh token and records the
+// login, in one transaction: a login either happens whole or not at all.
 func (s sqlStore) CreateSession(ctx context.Context, sess Session, first RefreshToken) error {
 	return s.inTx(ctx, func(q queries) error {
 		if err := q.createSession(ctx, sess); err != nil {
 			return err
 		}
 		first.SessionID = sess.ID
-		return q.insertRefreshToken(ctx, first)
+		if err := q.insertRefreshToken(ctx, first); err != nil {
+			return err
+		}
+		return q.recordLogin(ctx, sess.UserID, sess.CreatedAt)
 	})
 }
 

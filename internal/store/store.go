@@ -106,7 +106,6 @@ type Store interface {
 	CreateUser(ctx context.Context, u NewUser) (User, error)
 	UserByEmail(ctx context.Context, email string) (User, error)
 	UserByID(ctx context.Context, id int64) (User, error)
-	RecordLogin(ctx context.Context, userID int64, at time.Time) error
 	// ReplacePasswordHash swaps oldHash for newHash; it does nothing if the hash
 	// has changed meanwhile.
 	ReplacePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error
@@ -117,7 +116,8 @@ type Store interface {
 	// fails the whole import with ErrConflict.
 	ImportUsers(ctx context.Context, users []NewUser) (ImportResult, error)
 
-	// CreateSession stores a new session and its first refresh token together.
+	// CreateSession starts a session: it stores the session and its first
+	// refresh token, and records the login (last_login = CreatedAt), together.
 	CreateSession(ctx context.Context, s Session, first RefreshToken) error
 	Session(ctx context.Context, id string) (Session, error)
 	RefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)

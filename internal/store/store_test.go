@@ -157,14 +157,14 @@ func TestUsers(t *testing.T) {
 			t.Fatalf("two users got id %d", u.ID)
 		}
 
-		// RecordLogin keeps microseconds and returns UTC.
+		// Starting a session records the login, keeping microseconds, in UTC.
 		at := time.Date(2026, 1, 2, 3, 4, 5, 987654321, offset)
-		mustNil(t, "RecordLogin", st.RecordLogin(ctx, u.ID, at))
+		newSession(t, st, u.ID, "login", hash("login"), at, at.Add(time.Hour))
 		got, err := st.UserByID(ctx, u.ID)
 		mustNil(t, "UserByID", err)
 		wantOptTime(t, "LastLogin", got.LastLogin, at)
 		if o, _ := st.UserByID(ctx, other.ID); o.LastLogin != nil {
-			t.Errorf("RecordLogin also set another user's LastLogin: %v", o.LastLogin)
+			t.Errorf("CreateSession also set another user's LastLogin: %v", o.LastLogin)
 		}
 
 		// ReplacePasswordHash is a compare-and-set.
