@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -42,14 +43,20 @@ type Hasher struct {
 	// dummy is a hash of a random password with the current parameters, checked
 	// when no user matches so that an unknown email costs one hash too.
 	dummy string
+	// slots bounds how many hashes run at once: each takes MemoryKiB of
+	// memory, and a burst of logins must queue rather than exhaust it.
+	slots chan struct{}
 }
+
+// concurrentHashesPerCPU is how many hashes may run at once per CPU.
+const concurrentHashesPerCPU = 2
 
 // New returns a Hasher with the given parameters, or ErrInvalidParams.
 func New(p Params) (*Hasher, error) {
 	if p.MemoryKiB < 8*uint32(p.Parallelism) || p.Iterations < 1 || p.Parallelism < 1 {
 		return nil, ErrInvalidParams
 	}
-	h := &Hasher{params: p}
+	h := &Hasher{params: p, slots: make(chan struct{}, concurrentHashesPerCPU*runtime.GOMAXPROCS(0))}
 	dummy, err := h.Hash(rand.Text())
 	if err != nil {
 		return nil, err
@@ -61,6 +68,8 @@ func New(p Params) (*Hasher, error) {
 // Hash returns the PHC string of password, for example
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash> (unpadded standard base64).
 func (h *Hasher) Hash(password string) (string, error) {
+	h.slots <- struct{}{}
+	defer func() { <-h.slots }()
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password: read salt: %w", err)
@@ -79,6 +88,12 @@ var b64 = base64.RawStdEncoding
 // parameters differ from the Hasher's). An unknown or malformed format is a
 // mismatch, never an error: it must fail like any other bad login.
 func (h *Hasher) Verify(password, encoded string) (ok, rehash bool) {
+	h.slots <- struct{}{}
+	defer func() { <-h.slots }()
+	return h.verify(password, encoded)
+}
+
+func (h *Hasher) verify(password, encoded string) (ok, rehash bool) {
 	switch {
 	case strings.HasPrefix(encoded, phcID):
 		p, ok := verifyArgon2(password, strings.TrimPrefix(encoded, "$"))
@@ -98,7 +113,7 @@ func (h *Hasher) Verify(password, encoded string) (ok, rehash bool) {
 	}
 	// An unusable or unknown hash costs a hash too, so that timing does not
 	// tell such accounts apart from a wrong password.
-	h.VerifyDummy(password)
+	h.verify(password, h.dummy)
 	return false, false
 }
 
