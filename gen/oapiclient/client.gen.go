@@ -93,8 +93,9 @@ type Error struct {
 	// Code A stable machine-readable code, such as `invalid`, `parse_error`,
 	// `unsupported_media_type`, `payload_too_large`, `not_found`, `method_not_allowed`,
 	// `no_active_account`, `not_authenticated`, `token_not_valid`, `token_reused`,
-	// `user_not_found`, `user_inactive`, `throttled`, `bad_gateway`, `gateway_timeout`,
-	// `internal_error`.
+	// `user_not_found`, `user_inactive`, `throttled`, `bad_request`, `bad_gateway`,
+	// `service_unavailable`, `gateway_timeout`, `internal_error`; and `moved` on the 308
+	// that sends a path without its trailing slash to the documented one.
 	//
 	//
 	// Example: no_active_account

@@ -152,6 +152,7 @@ func TestBadRequests(t *testing.T) {
 			{"blank email", "application/json", `{"email":"","password":"x"}`, 400, "invalid", []string{"email"}},
 			{"spaces-only email", "application/json", `{"email":"   ","password":"x"}`, 400, "invalid", []string{"email"}},
 			{"blank password", "application/json", `{"email":"a@example.com","password":""}`, 400, "invalid", []string{"password"}},
+			{"spaces-only password", "application/json", `{"email":"a@example.com","password":"   "}`, 400, "invalid", []string{"password"}},
 			{"not an email", "application/json", `{"email":"nope","password":"x"}`, 400, "invalid", []string{"email"}},
 			{"wrong types", "application/json", `{"email":1,"password":true}`, 400, "invalid", []string{"email", "password"}},
 			{"null field", "application/json", `{"email":null,"password":"x"}`, 400, "invalid", []string{"email"}},

@@ -245,10 +245,13 @@ func fieldMessage(e *openapi3.SchemaError, whole bool) string {
 		return "This field may not be blank."
 	case e.SchemaField == "maxLength" && e.Schema.MaxLength != nil:
 		return fmt.Sprintf("Ensure this field has no more than %d characters.", *e.Schema.MaxLength)
+	case e.SchemaField == "minLength":
+		return fmt.Sprintf("Ensure this field has at least %d characters.", e.Schema.MinLength)
 	case e.SchemaField == "pattern" && e.Schema.Extensions["x-pattern-message"] != nil:
 		return fmt.Sprint(e.Schema.Extensions["x-pattern-message"])
 	}
-	return "Invalid value: " + e.Reason + "."
+	// Not kin-openapi's own wording, which may quote the schema (patterns).
+	return "Invalid value."
 }
 
 func jsonType(v any) string {
