@@ -85,6 +85,41 @@ func (q *Queries) GetSession(ctx context.Context, id string) (Session, error) {
 	return i, err
 }
 
+const getSessionUser = `-- name: GetSessionUser :one
+SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login
+FROM sessions JOIN users ON users.id = sessions.user_id
+WHERE sessions.id = $1
+`
+
+type GetSessionUserRow struct {
+	Session Session
+	User    User
+}
+
+// The session with its user, in one round trip: what every authenticated
+// request needs.
+func (q *Queries) GetSessionUser(ctx context.Context, id string) (GetSessionUserRow, error) {
+	row := q.db.QueryRow(ctx, getSessionUser, id)
+	var i GetSessionUserRow
+	err := row.Scan(
+		&i.Session.ID,
+		&i.Session.UserID,
+		&i.Session.CreatedAt,
+		&i.Session.ExpiresAt,
+		&i.Session.RevokedAt,
+		&i.Session.RevokedReason,
+		&i.User.ID,
+		&i.User.Email,
+		&i.User.PasswordHash,
+		&i.User.IsActive,
+		&i.User.IsStaff,
+		&i.User.IsSuperuser,
+		&i.User.DateJoined,
+		&i.User.LastLogin,
+	)
+	return i, err
+}
+
 const lockSession = `-- name: LockSession :one
 SELECT id, user_id, created_at, expires_at, revoked_at, revoked_reason FROM sessions WHERE id = $1 FOR UPDATE
 `

@@ -233,21 +233,37 @@ func (s *Service) activeUser(ctx context.Context, id int64) (store.User, error) 
 	return user, nil
 }
 
-// liveSession fails with ErrTokenInvalid or ErrTokenReused unless the session
-// exists and is not revoked.
-func (s *Service) liveSession(ctx context.Context, id string) error {
-	sess, err := s.store.Session(ctx, id)
+// checkSession fails with ErrTokenInvalid or ErrTokenReused unless sess is live.
+func checkSession(sess store.Session) error {
 	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return fmt.Errorf("%w: unknown session", ErrTokenInvalid)
-	case err != nil:
-		return fmt.Errorf("auth: load session: %w", err)
 	case sess.RevokedAt == nil:
 		return nil
 	case sess.RevokedReason == store.ReasonReuse:
 		return ErrTokenReused
 	}
 	return fmt.Errorf("%w: session revoked", ErrTokenInvalid)
+}
+
+// owner loads the session and user a verified token names, in one round
+// trip, and fails unless the user exists and is active and the session is
+// live. Only when the session is gone does it look further, to tell a
+// deleted user from an expired session.
+func (s *Service) owner(ctx context.Context, claims token.Claims) (store.User, error) {
+	sess, user, err := s.store.SessionUser(ctx, claims.SessionID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		if _, err := s.activeUser(ctx, claims.UserID); err != nil {
+			return store.User{}, err
+		}
+		return store.User{}, fmt.Errorf("%w: unknown session", ErrTokenInvalid)
+	case err != nil:
+		return store.User{}, fmt.Errorf("auth: load session: %w", err)
+	case user.ID != claims.UserID:
+		return store.User{}, fmt.Errorf("%w: session of another user", ErrTokenInvalid)
+	case !user.IsActive:
+		return store.User{}, ErrUserInactive
+	}
+	return user, checkSession(sess)
 }
 
 // Authenticate verifies an access token and returns its user, who must exist
@@ -257,11 +273,8 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (store.User, tok
 	if err != nil {
 		return store.User{}, token.Claims{}, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
 	}
-	user, err := s.activeUser(ctx, claims.UserID)
+	user, err := s.owner(ctx, claims)
 	if err != nil {
-		return store.User{}, token.Claims{}, err
-	}
-	if err := s.liveSession(ctx, claims.SessionID); err != nil {
 		return store.User{}, token.Claims{}, err
 	}
 	return user, claims, nil
@@ -274,10 +287,7 @@ func (s *Service) Verify(ctx context.Context, raw string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrTokenInvalid, err)
 	}
-	if _, err := s.activeUser(ctx, claims.UserID); err != nil {
-		return err
-	}
-	if err := s.liveSession(ctx, claims.SessionID); err != nil {
+	if _, err := s.owner(ctx, claims); err != nil {
 		return err
 	}
 	if claims.TokenType != token.Refresh {

@@ -191,6 +191,16 @@ func (a pgQueries) session(ctx context.Context, id string) (Session, error) {
 	return pgSession(a.q.GetSession(ctx, id))
 }
 
+func (a pgQueries) sessionUser(ctx context.Context, id string) (Session, User, error) {
+	row, err := a.q.GetSessionUser(ctx, id)
+	if err != nil {
+		return Session{}, User{}, pgError(err)
+	}
+	sess, _ := pgSession(row.Session, nil)
+	user, _ := pgUser(row.User, nil)
+	return sess, user, nil
+}
+
 func (a pgQueries) lockSession(ctx context.Context, id string) (Session, error) {
 	return pgSession(a.q.LockSession(ctx, id))
 }

@@ -211,6 +211,16 @@ func (a sqliteQueries) session(ctx context.Context, id string) (Session, error) 
 	return sqliteSession(a.q.GetSession(ctx, id))
 }
 
+func (a sqliteQueries) sessionUser(ctx context.Context, id string) (Session, User, error) {
+	row, err := a.q.GetSessionUser(ctx, id)
+	if err != nil {
+		return Session{}, User{}, sqliteError(err)
+	}
+	sess, _ := sqliteSession(row.Session, nil)
+	user, _ := sqliteUser(row.User, nil)
+	return sess, user, nil
+}
+
 // lockSession only reads: the transaction already holds SQLite's write lock.
 func (a sqliteQueries) lockSession(ctx context.Context, id string) (Session, error) {
 	return sqliteSession(a.q.LockSession(ctx, id))

@@ -24,6 +24,7 @@ type queries interface {
 
 	createSession(ctx context.Context, s Session) error
 	session(ctx context.Context, id string) (Session, error)
+	sessionUser(ctx context.Context, id string) (Session, User, error)
 	// lockSession reads a session and holds it until the transaction ends.
 	lockSession(ctx context.Context, id string) (Session, error)
 	extendSession(ctx context.Context, id string, until time.Time) error
@@ -120,6 +121,11 @@ func (s sqlStore) CreateSession(ctx context.Context, sess Session, first Refresh
 // Session finds a session by id.
 func (s sqlStore) Session(ctx context.Context, id string) (Session, error) {
 	return s.q.session(ctx, id)
+}
+
+// SessionUser returns a session and its user in one round trip.
+func (s sqlStore) SessionUser(ctx context.Context, sessionID string) (Session, User, error) {
+	return s.q.sessionUser(ctx, sessionID)
 }
 
 // RefreshToken finds a stored refresh token by its hash.

@@ -120,6 +120,8 @@ type Store interface {
 	// refresh token, and records the login (last_login = CreatedAt), together.
 	CreateSession(ctx context.Context, s Session, first RefreshToken) error
 	Session(ctx context.Context, id string) (Session, error)
+	// SessionUser returns a session and its user in one round trip.
+	SessionUser(ctx context.Context, sessionID string) (Session, User, error)
 	RefreshToken(ctx context.Context, hash []byte) (RefreshToken, error)
 	// RotateRefreshToken applies r atomically, by decideRotation's rules. It
 	// returns nil after a normal rotation, and the sealed successor of a token

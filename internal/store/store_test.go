@@ -872,3 +872,20 @@ func TestDeletedUserIDsAreNeverReused(t *testing.T) {
 		}
 	})
 }
+
+func TestSessionUser(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.Store) {
+		ctx := t.Context()
+		u := newUser(t, st, "owner@x.com")
+		newUser(t, st, "someone-else@x.com")
+		newSession(t, st, u.ID, "s", hash("s0"), base, base.Add(time.Hour))
+		sess, user, err := st.SessionUser(ctx, "s")
+		mustNil(t, "SessionUser", err)
+		if sess.ID != "s" || sess.UserID != u.ID || user.ID != u.ID || user.Email != "owner@x.com" {
+			t.Errorf("SessionUser = %+v, %+v", sess, user)
+		}
+		wantTime(t, "session ExpiresAt", sess.ExpiresAt, base.Add(time.Hour))
+		_, _, err = st.SessionUser(ctx, "missing")
+		wantErr(t, "SessionUser of a missing session", err, store.ErrNotFound)
+	})
+}

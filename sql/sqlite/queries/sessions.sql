@@ -26,3 +26,10 @@ WHERE user_id = @user_id AND revoked_at IS NULL;
 DELETE FROM sessions WHERE id IN (
     SELECT s.id FROM sessions AS s WHERE s.expires_at < @before LIMIT @batch_size
 );
+
+-- The session with its user, in one round trip: what every authenticated
+-- request needs.
+-- name: GetSessionUser :one
+SELECT sqlc.embed(sessions), sqlc.embed(users)
+FROM sessions JOIN users ON users.id = sessions.user_id
+WHERE sessions.id = @id;
