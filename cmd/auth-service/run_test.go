@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecommerce/auth-service/internal/logtest"
 	"github.com/ecommerce/auth-service/internal/storetest"
 	"github.com/ecommerce/auth-service/internal/token"
 )
@@ -31,24 +32,6 @@ func envMap(kv ...string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-// syncBuffer is a goroutine-safe buffer for a server's log.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -60,10 +43,10 @@ func freeAddr(t *testing.T) string {
 }
 
 // startServe runs `serve` until the test ends and waits until it answers.
-func startServe(t *testing.T, getenv func(string) string, addr string) (stop func() error, logs *syncBuffer) {
+func startServe(t *testing.T, getenv func(string) string, addr string) (stop func() error, logs *logtest.Buffer) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	logs = &syncBuffer{}
+	logs = &logtest.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, getenv, strings.NewReader(""), logs, logs) }()
 	deadline := time.Now().Add(15 * time.Second)

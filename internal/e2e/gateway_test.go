@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ecommerce/auth-service/gen/oapiclient"
+	"github.com/ecommerce/auth-service/internal/logtest"
 	"github.com/ecommerce/auth-service/internal/pgtest"
 )
 
@@ -43,8 +44,8 @@ var unrendered = regexp.MustCompile(`\$\{?[A-Z][A-Z0-9_]*\}?`)
 // gateway is an nginx process rendered from deploy/nginx.
 type gateway struct {
 	url    string
-	stdout *syncBuffer // the JSON access log
-	stderr *syncBuffer
+	stdout *logtest.Buffer // the JSON access log
+	stderr *logtest.Buffer
 }
 
 // startGateway renders deploy/nginx for the replicas and runs nginx in the
@@ -103,7 +104,7 @@ func startGateway(t *testing.T, replicas ...*replica) *gateway {
 		t.Fatal(err)
 	}
 
-	g := &gateway{url: "http://" + listen, stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	g := &gateway{url: "http://" + listen, stdout: &logtest.Buffer{}, stderr: &logtest.Buffer{}}
 	cmd := exec.Command(nginx, "-e", "stderr", "-p", dir+"/", "-c", filepath.Join(dir, "standalone.conf"))
 	cmd.Stdout, cmd.Stderr = g.stdout, g.stderr
 	if err := cmd.Start(); err != nil {
@@ -127,12 +128,12 @@ func startGateway(t *testing.T, replicas ...*replica) *gateway {
 			}
 		}
 		if t.Failed() {
-			t.Logf("nginx access log (tail):\n%s", g.stdout.tail(30))
-			t.Logf("nginx stderr (tail):\n%s", g.stderr.tail(30))
+			t.Logf("nginx access log (tail):\n%s", tail(g.stdout, 30))
+			t.Logf("nginx stderr (tail):\n%s", tail(g.stderr, 30))
 		}
 	})
 	if err := waitHealthy(g.url, startTimeout); err != nil {
-		t.Fatalf("gateway: %v\nnginx stderr:\n%s", err, g.stderr.tail(30))
+		t.Fatalf("gateway: %v\nnginx stderr:\n%s", err, tail(g.stderr, 30))
 	}
 	t.Logf("gateway %s: nginx in front of %s", g.url, strings.Join(servers, ", "))
 	return g

@@ -8,7 +8,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -26,6 +25,7 @@ import (
 	"time"
 
 	"github.com/ecommerce/auth-service/gen/oapiclient"
+	"github.com/ecommerce/auth-service/internal/logtest"
 )
 
 // testSecretKey signs the tokens of every replica of a test: replicas must
@@ -76,27 +76,8 @@ func runTests(m *testing.M) int {
 	return m.Run()
 }
 
-// syncBuffer is a bytes.Buffer safe for one writer (a process's output
-// copier) and concurrent readers (the test).
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // tail returns at most the last n lines written so far.
-func (b *syncBuffer) tail(n int) string {
+func tail(b *logtest.Buffer, n int) string {
 	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 	if len(lines) > n {
 		lines = append([]string{fmt.Sprintf("... (%d earlier lines)", len(lines)-n)}, lines[len(lines)-n:]...)
@@ -116,7 +97,7 @@ type logLine struct {
 }
 
 // lines parses the JSON lines written so far, skipping any that are not JSON.
-func (b *syncBuffer) lines() []logLine {
+func logLines(b *logtest.Buffer) []logLine {
 	var out []logLine
 	sc := bufio.NewScanner(strings.NewReader(b.String()))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
@@ -133,8 +114,8 @@ func (b *syncBuffer) lines() []logLine {
 type replica struct {
 	name   string
 	addr   string // host:port it listens on
-	logs   *syncBuffer
-	stderr *syncBuffer
+	logs   *logtest.Buffer
+	stderr *logtest.Buffer
 	cmd    *exec.Cmd
 	done   chan struct{} // closed once the process has exited
 }
@@ -171,7 +152,7 @@ func (r *replica) kill(tb testing.TB) {
 // request returns the access-log line of the request with this id, if the
 // replica has logged it.
 func (r *replica) request(id string) (logLine, bool) {
-	for _, l := range r.logs.lines() {
+	for _, l := range logLines(r.logs) {
 		if l.Msg == "request" && l.RequestID == id {
 			return l, true
 		}
@@ -196,7 +177,7 @@ func startReplica(tb testing.TB, dbURL string, extraEnv []string) *replica {
 	name := fmt.Sprintf("replica-%d", replicaCount.n)
 	replicaCount.Unlock()
 
-	r := &replica{name: name, logs: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	r := &replica{name: name, logs: &logtest.Buffer{}, stderr: &logtest.Buffer{}, done: make(chan struct{})}
 	// Port 0: serve listens before it logs "listening" with the real address,
 	// so there is no window in which another process could take the port.
 	r.cmd = exec.Command(binPath, "serve")
@@ -221,14 +202,14 @@ func startReplica(tb testing.TB, dbURL string, extraEnv []string) *replica {
 			}
 		}
 		if tb.Failed() {
-			tb.Logf("%s stdout (tail):\n%s", r, r.logs.tail(40))
-			tb.Logf("%s stderr (tail):\n%s", r, r.stderr.tail(20))
+			tb.Logf("%s stdout (tail):\n%s", r, tail(r.logs, 40))
+			tb.Logf("%s stderr (tail):\n%s", r, tail(r.stderr, 20))
 		}
 	})
 
 	deadline := time.Now().Add(startTimeout)
 	for r.addr == "" {
-		for _, l := range r.logs.lines() {
+		for _, l := range logLines(r.logs) {
 			if l.Msg == "listening" {
 				r.addr = l.Addr
 			}
@@ -236,15 +217,15 @@ func startReplica(tb testing.TB, dbURL string, extraEnv []string) *replica {
 		switch {
 		case r.addr != "":
 		case r.exited():
-			tb.Fatalf("%s exited before listening:\nstdout:\n%s\nstderr:\n%s", name, r.logs.tail(20), r.stderr.tail(20))
+			tb.Fatalf("%s exited before listening:\nstdout:\n%s\nstderr:\n%s", name, tail(r.logs, 20), tail(r.stderr, 20))
 		case time.Now().After(deadline):
-			tb.Fatalf("%s did not log \"listening\" within %s:\n%s", name, startTimeout, r.logs.tail(20))
+			tb.Fatalf("%s did not log \"listening\" within %s:\n%s", name, startTimeout, tail(r.logs, 20))
 		default:
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
 	if err := waitHealthy(r.url(), time.Until(deadline)); err != nil {
-		tb.Fatalf("%s: %v\nstderr:\n%s", r, err, r.stderr.tail(20))
+		tb.Fatalf("%s: %v\nstderr:\n%s", r, err, tail(r.stderr, 20))
 	}
 	return r
 }

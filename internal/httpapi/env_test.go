@@ -21,6 +21,7 @@ import (
 	"github.com/ecommerce/auth-service/gen/oapi"
 	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/httpapi"
+	"github.com/ecommerce/auth-service/internal/logtest"
 	"github.com/ecommerce/auth-service/internal/password"
 	"github.com/ecommerce/auth-service/internal/store"
 	"github.com/ecommerce/auth-service/internal/storetest"
@@ -62,7 +63,7 @@ type apiEnv struct {
 	hasher *password.Hasher
 	clock  *clock
 	router routers.Router
-	logs   *bytes.Buffer
+	logs   *logtest.Buffer
 }
 
 type envOption func(*auth.Params, **token.Keys)
@@ -89,8 +90,8 @@ func newAPIEnv(t *testing.T, st store.Store, opts ...envOption) *apiEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewJSONHandler(&lockedWriter{w: logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logs := &logtest.Buffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
 	svc := auth.New(st, keys, hasher, clk.Now, params, log)
 	handler, err := httpapi.New(svc, keys, log)
@@ -119,17 +120,6 @@ func eachStore(t *testing.T, fn func(t *testing.T, e *apiEnv), opts ...envOption
 	storetest.Each(t, func(t *testing.T, st store.Store) {
 		fn(t, newAPIEnv(t, st, opts...))
 	})
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // response is what the client got back.

@@ -28,6 +28,7 @@ import (
 
 	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/httpapi"
+	"github.com/ecommerce/auth-service/internal/logtest"
 	"github.com/ecommerce/auth-service/internal/password"
 	"github.com/ecommerce/auth-service/internal/store"
 	"github.com/ecommerce/auth-service/internal/storetest"
@@ -106,24 +107,6 @@ func runScript(t testing.TB, env []string, script string, args ...string) pyResu
 	return res
 }
 
-// lockedBuffer collects the service log, written from handler goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // cheapHasher is the service's real hasher at a test cost.
 func cheapHasher(t testing.TB) *password.Hasher {
 	t.Helper()
@@ -146,7 +129,7 @@ type api struct {
 // The service log is shown if the test fails.
 func startAPI(t testing.TB, st store.Store, keys *token.Keys, hasher *password.Hasher) *api {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := auth.New(st, keys, hasher, time.Now, auth.Params{AccessTTL: 5 * time.Minute, RefreshTTL: 24 * time.Hour}, log)
 	h, err := httpapi.New(svc, keys, log)
