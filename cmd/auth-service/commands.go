@@ -27,6 +27,13 @@ import (
 // errHelpShown ends a command whose help was asked for: not a failure.
 var errHelpShown = errors.New("help shown")
 
+// newFlags returns an empty flag set for a command, reporting to stderr.
+func newFlags(command string, e env) *flag.FlagSet {
+	flags := flag.NewFlagSet(command, flag.ContinueOnError)
+	flags.SetOutput(e.stderr)
+	return flags
+}
+
 // parseFlags parses a command's flags and refuses stray arguments.
 func parseFlags(flags *flag.FlagSet, args []string) error {
 	if err := flags.Parse(args); errors.Is(err, flag.ErrHelp) {
@@ -41,7 +48,10 @@ func parseFlags(flags *flag.FlagSet, args []string) error {
 }
 
 // migrate applies the embedded migrations to the configured database.
-func migrate(ctx context.Context, e env) error {
+func migrate(ctx context.Context, e env, args []string) error {
+	if err := parseFlags(newFlags("migrate", e), args); err != nil {
+		return err
+	}
 	cfg, err := config.Load(e.getenv)
 	if err != nil {
 		return err
@@ -86,8 +96,7 @@ const minPasswordLen = 8
 // createSuperuser creates a staff superuser, prompting for what the flags
 // and environment do not give.
 func createSuperuser(ctx context.Context, e env, args []string) error {
-	flags := flag.NewFlagSet("createsuperuser", flag.ContinueOnError)
-	flags.SetOutput(e.stderr)
+	flags := newFlags("createsuperuser", e)
 	email := flags.String("email", "", "the superuser's email")
 	noInput := flags.Bool("noinput", false, "do not prompt; the password comes from AUTH_SUPERUSER_PASSWORD")
 	if err := parseFlags(flags, args); err != nil {
@@ -177,7 +186,10 @@ func (p *prompter) secret(prompt string) (string, error) {
 
 // healthcheck asks the local server for /auth/health/, for the container
 // HEALTHCHECK, and fails unless it answers 200.
-func healthcheck(ctx context.Context, e env) error {
+func healthcheck(ctx context.Context, e env, args []string) error {
+	if err := parseFlags(newFlags("healthcheck", e), args); err != nil {
+		return err
+	}
 	cfg, err := config.Load(e.getenv)
 	if err != nil {
 		return err
@@ -209,8 +221,7 @@ func healthcheck(ctx context.Context, e env) error {
 
 // keygen prints a new private key for an asymmetric algorithm.
 func keygen(e env, args []string) error {
-	flags := flag.NewFlagSet("keygen", flag.ContinueOnError)
-	flags.SetOutput(e.stderr)
+	flags := newFlags("keygen", e)
 	alg := flags.String("alg", token.ES256, "ES256, EdDSA or RS256")
 	if err := parseFlags(flags, args); err != nil {
 		return err
@@ -226,7 +237,13 @@ func keygen(e env, args []string) error {
 // importUsers loads a Django dumpdata file of the custom user model, keeping
 // ids and password hashes, in one transaction.
 func importUsers(ctx context.Context, e env, args []string) error {
-	if len(args) != 1 {
+	flags := newFlags("import-users", e)
+	if err := flags.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return errHelpShown
+	} else if err != nil {
+		return err
+	}
+	if args = flags.Args(); len(args) != 1 {
 		return errors.New("usage: auth-service import-users FILE")
 	}
 	cfg, err := config.Load(e.getenv)

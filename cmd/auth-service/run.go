@@ -38,17 +38,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	switch command {
 	case "serve":
-		if len(args) > 0 {
-			fmt.Fprint(stderr, usage)
-			return fmt.Errorf("serve takes no arguments (configuration is read from AUTH_* variables), got %q", args)
-		}
-		return serve(ctx, e)
+		return serve(ctx, e, args)
 	case "migrate":
-		return migrate(ctx, e)
+		return migrate(ctx, e, args)
 	case "createsuperuser":
 		return createSuperuser(ctx, e, args)
 	case "healthcheck":
-		return healthcheck(ctx, e)
+		return healthcheck(ctx, e, args)
 	case "keygen":
 		return keygen(e, args)
 	case "import-users":

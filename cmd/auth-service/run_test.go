@@ -260,6 +260,20 @@ func TestImportUsersCommand(t *testing.T) {
 	}
 }
 
+func TestEmbeddedSecretFailsOnADanglingLink(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "auth.db.secret_key")
+	if err := os.Symlink(filepath.Join(t.TempDir(), "nowhere"), path); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	if _, _, err := embeddedSecret(path); err == nil {
+		t.Fatal("a dangling link was taken for a secret")
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".secret-*"))
+	if len(leftovers) > 0 {
+		t.Errorf("temporary secret files left behind: %v", leftovers)
+	}
+}
+
 func TestCommandLine(t *testing.T) {
 	call := func(args ...string) (string, error) {
 		var out bytes.Buffer
@@ -272,12 +286,12 @@ func TestCommandLine(t *testing.T) {
 			t.Errorf("%q: err %v, output %q; want usage and success", args, err, out)
 		}
 	}
-	for _, args := range [][]string{{"frobnicate"}, {"--bogus"}, {"serve", "extra"}, {"keygen", "--alg", "ES256", "stray"}} {
+	for _, args := range [][]string{{"frobnicate"}, {"--bogus"}, {"serve", "extra"}, {"migrate", "extra"}, {"keygen", "--alg", "ES256", "stray"}, {"import-users"}} {
 		if _, err := call(args...); err == nil || errors.Is(err, errHelpShown) {
 			t.Errorf("%q: err %v, want a failure", args, err)
 		}
 	}
-	for _, args := range [][]string{{"createsuperuser", "-h"}, {"keygen", "--help"}} {
+	for _, args := range [][]string{{"createsuperuser", "-h"}, {"keygen", "--help"}, {"serve", "-h"}, {"migrate", "--help"}, {"healthcheck", "-h"}, {"import-users", "-h"}} {
 		if _, err := call(args...); !errors.Is(err, errHelpShown) {
 			t.Errorf("%q: err %v, want help shown (exit 0)", args, err)
 		}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ecommerce/auth-service/internal/auth"
@@ -24,7 +25,10 @@ import (
 
 // serve runs the HTTP server until ctx ends, then shuts it down gracefully.
 // It listens before it serves, so that a bad address fails at once.
-func serve(ctx context.Context, e env) error {
+func serve(ctx context.Context, e env, args []string) error {
+	if err := parseFlags(newFlags("serve", e), args); err != nil {
+		return err
+	}
 	cfg, err := config.Load(e.getenv)
 	if err != nil {
 		return err
@@ -159,47 +163,78 @@ func loadKeys(cfg config.Config, log *slog.Logger) (*token.Keys, error) {
 }
 
 // embeddedSecret reads the generated secret at path, creating it (mode 0600)
-// on first use. created reports whether it was made now. The file appears
-// whole or not at all (written aside, then linked into place), so that a
-// crash or a second replica never sees a short secret.
+// on first use. created reports whether it was made now.
 func embeddedSecret(path string) (secret []byte, created bool, err error) {
-	data, err := os.ReadFile(path)
-	if err == nil {
-		if len(data) < token.MinSecretLen {
-			return nil, false, fmt.Errorf("%s holds fewer than %d bytes", path, token.MinSecretLen)
+	// Two rounds at most: a second process may create the file between our
+	// read and our write, and then we read theirs.
+	for range 2 {
+		data, err := os.ReadFile(path)
+		if err == nil {
+			if len(data) < token.MinSecretLen {
+				return nil, false, fmt.Errorf("%s holds fewer than %d bytes", path, token.MinSecretLen)
+			}
+			return data, false, nil
 		}
-		return data, false, nil
+		if !errors.Is(err, os.ErrNotExist) {
+			return nil, false, err
+		}
+		secret, err := writeNewSecret(path)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		return secret, err == nil, err
 	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, false, err
-	}
+	return nil, false, fmt.Errorf("%s exists but cannot be read (a dangling link?)", path)
+}
+
+// writeNewSecret makes a random secret at path, failing with os.ErrExist if
+// path exists. The file appears whole or not at all (written aside, then
+// linked into place), so that a crash or a second replica never sees a short
+// secret; where the file system has no hard links it is created in place.
+func writeNewSecret(path string) ([]byte, error) {
 	raw := make([]byte, 48)
 	if _, err := rand.Read(raw); err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	secret = []byte(base64.RawURLEncoding.EncodeToString(raw))
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".secret-*")
+	secret := []byte(base64.RawURLEncoding.EncodeToString(raw))
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".secret-*") // mode 0600
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(secret); err != nil {
-		tmp.Close()
-		return nil, false, err
+	_, err = tmp.Write(secret)
+	if err == nil {
+		err = tmp.Sync()
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return nil, false, err
+	if closeErr := tmp.Close(); err == nil {
+		err = closeErr
 	}
-	if err := tmp.Close(); err != nil { // CreateTemp made it 0600
-		return nil, false, err
+	if err != nil {
+		return nil, err
 	}
-	if err := os.Link(tmp.Name(), path); errors.Is(err, os.ErrExist) {
-		return embeddedSecret(path) // another process made it first
-	} else if err != nil {
-		return nil, false, err
+	err = os.Link(tmp.Name(), path)
+	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EOPNOTSUPP) {
+		err = createExclusive(path, secret)
 	}
-	return secret, true, nil
+	if err != nil {
+		return nil, err
+	}
+	return secret, nil
+}
+
+// createExclusive writes data to a new file at path (mode 0600), failing with
+// os.ErrExist if it exists.
+func createExclusive(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	return f.Close()
 }
 
 // cleanupLoop deletes expired sessions and refresh tokens every interval.

@@ -168,7 +168,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (Pair, error) {
 	if err != nil {
 		return Pair{}, err
 	}
-	sealed, err := sealSuccessor(raw, pair)
+	sealed, err := sealSuccessor(s.keys.SealingSecret(), raw, pair)
 	if err != nil {
 		return Pair{}, fmt.Errorf("auth: refresh: %w", err)
 	}
@@ -201,9 +201,10 @@ const maxReplaySteps = 8
 // chain to the live pair, so that a slow tab lands where a fast one went.
 func (s *Service) currentSuccessor(ctx context.Context, raw string, sealed []byte) (Pair, error) {
 	for range maxReplaySteps {
-		pair, err := openSuccessor(raw, sealed)
+		pair, err := openSuccessor(s.keys.SealingSecret(), raw, sealed)
 		if err != nil {
-			return Pair{}, fmt.Errorf("auth: refresh replay: %w", err)
+			// Sealed under a signing key that has since been rolled.
+			return Pair{}, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
 		}
 		stored, err := s.store.RefreshToken(ctx, HashToken(pair.Refresh))
 		switch {
@@ -312,11 +313,17 @@ func (s *Service) Logout(ctx context.Context, raw string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrTokenInvalid, err)
 	}
-	if _, err := s.store.RefreshToken(ctx, HashToken(raw)); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("%w: unknown refresh token", ErrTokenInvalid)
-		}
+	stored, err := s.store.RefreshToken(ctx, HashToken(raw))
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: unknown refresh token", ErrTokenInvalid)
+	} else if err != nil {
 		return fmt.Errorf("auth: logout: %w", err)
+	}
+	if stored.RetiredAt != nil {
+		// Logging out still ends the session, but a retired token in use is
+		// worth knowing about.
+		s.log.WarnContext(ctx, "logout with a retired refresh token",
+			"user_id", claims.UserID, "session_id", claims.SessionID, "jti", claims.ID)
 	}
 	if err := s.store.RevokeSession(ctx, claims.SessionID, store.ReasonLogout, s.now()); err != nil {
 		return fmt.Errorf("auth: logout: %w", err)

@@ -15,16 +15,17 @@ import (
 // token's row, so that within the grace interval the same pair can be handed
 // out again instead of a second one (which would fork the session). The key
 // is derived from the retired token itself, which the database holds only as
-// a hash: reading the database does not open the box; presenting the token
-// does.
+// a hash, and from the service's signing secret: neither a copy of the
+// database nor an old token, nor both together, open the box; only the
+// service does, when the token is presented.
 
 // successorInfo separates this key from any other use of the token bytes.
 const successorInfo = "auth-service refresh-token successor v1"
 
-// sealSuccessor encrypts next with a key derived from the refresh token
-// raw that it replaces.
-func sealSuccessor(raw string, next Pair) ([]byte, error) {
-	aead, err := successorAEAD(raw)
+// sealSuccessor encrypts next with a key derived from the refresh token raw
+// that it replaces and from serverSecret.
+func sealSuccessor(serverSecret []byte, raw string, next Pair) ([]byte, error) {
+	aead, err := successorAEAD(serverSecret, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -40,8 +41,8 @@ func sealSuccessor(raw string, next Pair) ([]byte, error) {
 }
 
 // openSuccessor decrypts what sealSuccessor made for raw.
-func openSuccessor(raw string, sealed []byte) (Pair, error) {
-	aead, err := successorAEAD(raw)
+func openSuccessor(serverSecret []byte, raw string, sealed []byte) (Pair, error) {
+	aead, err := successorAEAD(serverSecret, raw)
 	if err != nil {
 		return Pair{}, err
 	}
@@ -59,8 +60,10 @@ func openSuccessor(raw string, sealed []byte) (Pair, error) {
 	return p, nil
 }
 
-func successorAEAD(raw string) (cipher.AEAD, error) {
-	key, err := hkdf.Key(sha256.New, []byte(raw), nil, successorInfo, 32)
+// successorAEAD is AES-256-GCM under HKDF-SHA256(ikm: the token, salt: the
+// server secret, info: successorInfo).
+func successorAEAD(serverSecret []byte, raw string) (cipher.AEAD, error) {
+	key, err := hkdf.Key(sha256.New, []byte(raw), serverSecret, successorInfo, 32)
 	if err != nil {
 		return nil, err
 	}

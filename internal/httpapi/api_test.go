@@ -158,6 +158,7 @@ func TestBadRequests(t *testing.T) {
 			{"null field", "application/json", `{"email":null,"password":"x"}`, 400, "invalid", []string{"email"}},
 			{"array body", "application/json", `[]`, 400, "invalid", []string{"non_field_errors"}},
 			{"string body", "application/json", `"hello"`, 400, "invalid", []string{"non_field_errors"}},
+			{"null body", "application/json", `null`, 400, "invalid", []string{"non_field_errors"}},
 			{"malformed JSON", "application/json", `{"email":`, 400, "parse_error", nil},
 			{"trailing data", "application/json", `{"email":"a@example.com","password":"x"} junk`, 400, "parse_error", nil},
 			{"two objects", "application/json", `{"email":"a@example.com","password":"x"}{}`, 400, "parse_error", nil},

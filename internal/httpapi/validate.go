@@ -106,10 +106,15 @@ func (v *validator) allowed(r *http.Request) []string {
 	return methods
 }
 
-// limitBody refuses bodies over maxBodyBytes on every request, whatever its
-// route: at once when Content-Length says so, else while the body is read.
+// limitBody refuses bodies over maxBodyBytes on every request that may carry
+// one, whatever its route: at once when Content-Length says so, else while
+// the body is read. GET and HEAD bodies are never read, so never refused.
 func limitBody(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			next.ServeHTTP(w, r)
+			return
+		}
 		if r.ContentLength > maxBodyBytes {
 			writeError(w, errTooLarge)
 			return
@@ -233,7 +238,7 @@ func collectFieldErrors(err error, fields map[string][]string) {
 func fieldMessage(e *openapi3.SchemaError, whole bool) string {
 	s, isString := e.Value.(string)
 	switch {
-	case whole && e.SchemaField == "type":
+	case whole && (e.SchemaField == "type" || e.Value == nil):
 		return fmt.Sprintf("Invalid data. Expected a dictionary, but got %s.", jsonType(e.Value))
 	case e.SchemaField == "required":
 		return "This field is required."

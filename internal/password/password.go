@@ -96,10 +96,10 @@ func (h *Hasher) Verify(password, encoded string) (ok, rehash bool) {
 func (h *Hasher) verify(password, encoded string) (ok, rehash bool) {
 	switch {
 	case strings.HasPrefix(encoded, phcID):
-		p, ok := verifyArgon2(password, strings.TrimPrefix(encoded, "$"))
+		p, ok := verifyArgon2(password, strings.TrimPrefix(encoded, "$"), h.maxMemoryKiB())
 		return ok, ok && p != h.params
 	case strings.HasPrefix(encoded, "argon2$"):
-		_, ok := verifyArgon2(password, strings.TrimPrefix(encoded, "argon2$"))
+		_, ok := verifyArgon2(password, strings.TrimPrefix(encoded, "argon2$"), h.maxMemoryKiB())
 		return ok, ok
 	case strings.HasPrefix(encoded, "pbkdf2_sha256$"):
 		ok := verifyPBKDF2(password, encoded)
@@ -129,13 +129,13 @@ func (h *Hasher) VerifyDummy(password string) {
 // in (and are upgraded). It returns the hash's parameters and whether the
 // password matches; parameters beyond sane bounds are a mismatch, so a stored
 // hash cannot make a login arbitrarily expensive.
-func verifyArgon2(password, encoded string) (Params, bool) {
+func verifyArgon2(password, encoded string, maxMemoryKiB uint32) (Params, bool) {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 5 || (parts[0] != "argon2id" && parts[0] != "argon2i") || parts[1] != "v=19" {
 		return Params{}, false
 	}
 	p, ok := parseArgon2Params(parts[2])
-	if !ok {
+	if !ok || p.MemoryKiB > maxMemoryKiB {
 		return Params{}, false
 	}
 	salt, err := b64.DecodeString(parts[3])
@@ -178,6 +178,14 @@ func parseArgon2Params(s string) (Params, bool) {
 		return Params{}, false
 	}
 	return p, true
+}
+
+// maxMemoryKiB is the most memory a stored argon2 hash may ask for: four
+// times the configured cost, and at least Django's own argon2 default
+// (100 MiB), so imported hashes verify. Beyond that one stored hash could make
+// every login for its email a memory bomb.
+func (h *Hasher) maxMemoryKiB() uint32 {
+	return max(4*h.params.MemoryKiB, 256*1024)
 }
 
 // Bounds on the argon2 parameters a stored hash may ask for.

@@ -39,6 +39,9 @@ type Keys struct {
 	// both signs and verifies.
 	verify map[string]crypto.PublicKey
 	jwks   []JWK
+	// sealing is secret material as sensitive as the signing key, for other
+	// packages to derive keys from (see SealingSecret).
+	sealing []byte
 }
 
 // JWK is a public key in JSON Web Key form (RFC 7517).
@@ -61,7 +64,7 @@ func NewHS256(secret []byte) (*Keys, error) {
 	if len(secret) < MinSecretLen {
 		return nil, fmt.Errorf("token: HS256 secret must be at least %d bytes", MinSecretLen)
 	}
-	return &Keys{method: jwt.SigningMethodHS256, signKey: secret}, nil
+	return &Keys{method: jwt.SigningMethodHS256, signKey: secret, sealing: secret}, nil
 }
 
 // NewAsymmetric returns keys for alg (ES256, EdDSA or RS256) from PEM blocks:
@@ -93,12 +96,20 @@ func NewAsymmetric(alg string, pems [][]byte) (*Keys, error) {
 		}
 		if i == 0 {
 			k.signKey, k.signKID = private, jwk.Kid
+			if k.sealing, err = x509.MarshalPKCS8PrivateKey(private); err != nil {
+				return nil, fmt.Errorf("token: key 1: %w", err)
+			}
 		}
 		k.verify[jwk.Kid] = public
 		k.jwks = append(k.jwks, jwk)
 	}
 	return k, nil
 }
+
+// SealingSecret returns secret bytes that only a holder of the signing key
+// has: the HS256 secret, or the signing private key's PKCS #8 encoding. It is
+// meant as input to a key derivation, never to be used or shown as is.
+func (k *Keys) SealingSecret() []byte { return k.sealing }
 
 // Algorithm returns the JWS algorithm the keys sign with.
 func (k *Keys) Algorithm() string { return k.method.Alg() }
