@@ -93,28 +93,49 @@ func (h *Hasher) Verify(password, encoded string) (ok, rehash bool) {
 	return h.verify(password, encoded)
 }
 
+// verdict is what checking a password against a stored hash found.
+type verdict int
+
+const (
+	mismatch  verdict = iota
+	match             // the password is right
+	malformed         // the stored hash cannot be checked at all
+)
+
+func matchIf(ok bool) verdict {
+	if ok {
+		return match
+	}
+	return mismatch
+}
+
 func (h *Hasher) verify(password, encoded string) (ok, rehash bool) {
+	var v verdict
 	switch {
 	case strings.HasPrefix(encoded, phcID):
-		p, ok := verifyArgon2(password, strings.TrimPrefix(encoded, "$"), h.maxMemoryKiB())
-		return ok, ok && p != h.params
+		var p Params
+		if p, v = verifyArgon2(password, strings.TrimPrefix(encoded, "$"), h.maxMemoryKiB()); v != malformed {
+			// Our own format is upgraded only when the parameters have changed.
+			return v == match, v == match && p != h.params
+		}
 	case strings.HasPrefix(encoded, "argon2$"):
-		_, ok := verifyArgon2(password, strings.TrimPrefix(encoded, "argon2$"), h.maxMemoryKiB())
-		return ok, ok
+		_, v = verifyArgon2(password, strings.TrimPrefix(encoded, "argon2$"), h.maxMemoryKiB())
 	case strings.HasPrefix(encoded, "pbkdf2_sha256$"):
-		ok := verifyPBKDF2(password, encoded)
-		return ok, ok
+		v = verifyPBKDF2(password, encoded)
 	case strings.HasPrefix(encoded, "bcrypt_sha256$"):
-		ok := verifyBcryptSHA256(password, encoded)
-		return ok, ok
+		v = verifyBcryptSHA256(password, encoded)
 	case strings.HasPrefix(encoded, "bcrypt$"):
-		ok := verifyBcrypt(password, encoded)
-		return ok, ok
+		v = verifyBcrypt(password, encoded)
+	default:
+		v = malformed
 	}
-	// An unusable or unknown hash costs a hash too, so that timing does not
-	// tell such accounts apart from a wrong password.
-	h.verify(password, h.dummy)
-	return false, false
+	if v == malformed {
+		// An unusable, unknown or broken hash costs a hash too, so that timing
+		// does not tell such accounts apart from a wrong password.
+		h.verify(password, h.dummy)
+	}
+	// Django's formats are always upgraded to the service's own.
+	return v == match, v == match
 }
 
 // VerifyDummy spends the time of one Verify without a user, so that a login
@@ -126,32 +147,32 @@ func (h *Hasher) VerifyDummy(password string) {
 // verifyArgon2 checks "argon2id$v=19$m=..,t=..,p=..$salt$hash", the PHC
 // string without its leading "$" (Django writes it after "argon2$"). It also
 // takes argon2i, which Django wrote before 3.2, so those users can still log
-// in (and are upgraded). It returns the hash's parameters and whether the
-// password matches; parameters beyond sane bounds are a mismatch, so a stored
-// hash cannot make a login arbitrarily expensive.
-func verifyArgon2(password, encoded string, maxMemoryKiB uint32) (Params, bool) {
+// in (and are upgraded). It returns the hash's parameters and the verdict;
+// parameters beyond sane bounds make the hash malformed, so that a stored hash
+// cannot make a login arbitrarily expensive.
+func verifyArgon2(password, encoded string, maxMemoryKiB uint32) (Params, verdict) {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 5 || (parts[0] != "argon2id" && parts[0] != "argon2i") || parts[1] != "v=19" {
-		return Params{}, false
+		return Params{}, malformed
 	}
 	p, ok := parseArgon2Params(parts[2])
 	if !ok || p.MemoryKiB > maxMemoryKiB {
-		return Params{}, false
+		return Params{}, malformed
 	}
 	salt, err := b64.DecodeString(parts[3])
 	if err != nil {
-		return Params{}, false
+		return Params{}, malformed
 	}
 	want, err := b64.DecodeString(parts[4])
 	if err != nil || len(want) < 4 || len(want) > 1024 {
-		return Params{}, false
+		return Params{}, malformed
 	}
 	derive := argon2.IDKey
 	if parts[0] == "argon2i" {
 		derive = argon2.Key
 	}
 	got := derive([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))
-	return p, subtle.ConstantTimeCompare(got, want) == 1
+	return p, matchIf(subtle.ConstantTimeCompare(got, want) == 1)
 }
 
 // parseArgon2Params reads exactly "m=<KiB>,t=<iterations>,p=<parallelism>".
