@@ -39,12 +39,15 @@ func TestHealthWithoutSlashRedirects(t *testing.T) {
 
 func TestRequestIDIsEchoed(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *apiEnv) {
-		resp := e.request(http.MethodGet, "/auth/health/", "", "", map[string]string{"X-Request-ID": "gw-1234"})
+		resp := e.request(http.MethodGet, "/auth/health/", "", "", map[string]string{"X-Request-ID": "gw-1234", "X-Forwarded-For": "203.0.113.7"})
 		if got := resp.header.Get("X-Request-ID"); got != "gw-1234" {
 			t.Errorf("X-Request-ID = %q, want the client's gw-1234", got)
 		}
 		if !strings.Contains(e.logs.String(), `"request_id":"gw-1234"`) {
 			t.Error("the access log does not carry the request id")
+		}
+		if !strings.Contains(e.logs.String(), `"forwarded_for":"203.0.113.7"`) {
+			t.Error("the access log does not carry the gateway's X-Forwarded-For")
 		}
 		resp = e.request(http.MethodGet, "/auth/health/", "", "", map[string]string{"X-Request-ID": "bad id\twith spaces"})
 		if got := resp.header.Get("X-Request-ID"); got == "" || strings.Contains(got, " ") {

@@ -74,7 +74,7 @@ func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 			start := time.Now()
 			rec := &statusRecorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r)
-			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			attrs := []slog.Attr{
 				slog.String("request_id", RequestID(r.Context())),
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
@@ -82,7 +82,12 @@ func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 				slog.Int("bytes", rec.bytes),
 				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 				slog.String("remote", r.RemoteAddr),
-			)
+			}
+			// Behind the gateway, RemoteAddr is the gateway; the client is here.
+			if fwd := r.Header.Get("X-Forwarded-For"); fwd != "" && len(fwd) <= 256 {
+				attrs = append(attrs, slog.String("forwarded_for", fwd))
+			}
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
 		})
 	}
 }
