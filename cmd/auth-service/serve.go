@@ -229,12 +229,17 @@ func createExclusive(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
 	}
-	return f.Close()
+	if closeErr := f.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		os.Remove(path) // never leave a short secret behind
+	}
+	return err
 }
 
 // cleanupLoop deletes expired sessions and refresh tokens every interval.

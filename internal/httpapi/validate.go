@@ -238,7 +238,9 @@ func collectFieldErrors(err error, fields map[string][]string) {
 func fieldMessage(e *openapi3.SchemaError, whole bool) string {
 	s, isString := e.Value.(string)
 	switch {
-	case whole && (e.SchemaField == "type" || e.Value == nil):
+	case whole && e.Value == nil:
+		return "No data provided" // DRF's words for a null body
+	case whole && e.SchemaField == "type":
 		return fmt.Sprintf("Invalid data. Expected a dictionary, but got %s.", jsonType(e.Value))
 	case e.SchemaField == "required":
 		return "This field is required."

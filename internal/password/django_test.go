@@ -43,7 +43,7 @@ func TestVerifyRefusesExpensiveStoredParameters(t *testing.T) {
 	h := newHasher(t, tiny)
 	for _, encoded := range []string{
 		"$argon2id$v=19$m=64,t=1000000,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
-		"$argon2id$v=19$m=4000000,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
+		"$argon2id$v=19$m=5000000,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
 		"$argon2id$v=19$m=64,t=1,p=1junk$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA",
 		"bcrypt$$2b$31$TnRGNXSYjC1HropgpHr4VONVjiExFiZI2w.DUs9XTqtE98NSB5w7S",
 	} {

@@ -53,7 +53,8 @@ const concurrentHashesPerCPU = 2
 
 // New returns a Hasher with the given parameters, or ErrInvalidParams.
 func New(p Params) (*Hasher, error) {
-	if p.MemoryKiB < 8*uint32(p.Parallelism) || p.Iterations < 1 || p.Parallelism < 1 {
+	if p.MemoryKiB < 8*uint32(p.Parallelism) || p.MemoryKiB > maxArgon2MemoryKiB ||
+		p.Iterations < 1 || p.Iterations > maxArgon2Iterations || p.Parallelism < 1 || p.Parallelism > maxArgon2Parallelism {
 		return nil, ErrInvalidParams
 	}
 	h := &Hasher{params: p, slots: make(chan struct{}, concurrentHashesPerCPU*runtime.GOMAXPROCS(0))}
@@ -114,12 +115,12 @@ func (h *Hasher) verify(password, encoded string) (ok, rehash bool) {
 	switch {
 	case strings.HasPrefix(encoded, phcID):
 		var p Params
-		if p, v = verifyArgon2(password, strings.TrimPrefix(encoded, "$"), h.maxMemoryKiB()); v != malformed {
+		if p, v = verifyArgon2(password, strings.TrimPrefix(encoded, "$")); v != malformed {
 			// Our own format is upgraded only when the parameters have changed.
 			return v == match, v == match && p != h.params
 		}
 	case strings.HasPrefix(encoded, "argon2$"):
-		_, v = verifyArgon2(password, strings.TrimPrefix(encoded, "argon2$"), h.maxMemoryKiB())
+		_, v = verifyArgon2(password, strings.TrimPrefix(encoded, "argon2$"))
 	case strings.HasPrefix(encoded, "pbkdf2_sha256$"):
 		v = verifyPBKDF2(password, encoded)
 	case strings.HasPrefix(encoded, "bcrypt_sha256$"):
@@ -131,8 +132,9 @@ func (h *Hasher) verify(password, encoded string) (ok, rehash bool) {
 	}
 	if v == malformed {
 		// An unusable, unknown or broken hash costs a hash too, so that timing
-		// does not tell such accounts apart from a wrong password.
-		h.verify(password, h.dummy)
+		// does not tell such accounts apart from a wrong password. (The dummy
+		// is well formed: New only accepts parameters within the bounds.)
+		verifyArgon2(password, strings.TrimPrefix(h.dummy, "$"))
 	}
 	// Django's formats are always upgraded to the service's own.
 	return v == match, v == match
@@ -150,13 +152,13 @@ func (h *Hasher) VerifyDummy(password string) {
 // in (and are upgraded). It returns the hash's parameters and the verdict;
 // parameters beyond sane bounds make the hash malformed, so that a stored hash
 // cannot make a login arbitrarily expensive.
-func verifyArgon2(password, encoded string, maxMemoryKiB uint32) (Params, verdict) {
+func verifyArgon2(password, encoded string) (Params, verdict) {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 5 || (parts[0] != "argon2id" && parts[0] != "argon2i") || parts[1] != "v=19" {
 		return Params{}, malformed
 	}
 	p, ok := parseArgon2Params(parts[2])
-	if !ok || p.MemoryKiB > maxMemoryKiB {
+	if !ok {
 		return Params{}, malformed
 	}
 	salt, err := b64.DecodeString(parts[3])
@@ -201,15 +203,9 @@ func parseArgon2Params(s string) (Params, bool) {
 	return p, true
 }
 
-// maxMemoryKiB is the most memory a stored argon2 hash may ask for: four
-// times the configured cost, and at least Django's own argon2 default
-// (100 MiB), so imported hashes verify. Beyond that one stored hash could make
-// every login for its email a memory bomb.
-func (h *Hasher) maxMemoryKiB() uint32 {
-	return max(4*h.params.MemoryKiB, 256*1024)
-}
-
-// Bounds on the argon2 parameters a stored hash may ask for.
+// Bounds on the argon2 parameters, configured or stored: the configuration's
+// own limits, so that any hash the service could have written verifies (and
+// is upgraded after the parameters are lowered).
 const (
 	maxArgon2MemoryKiB   = 4 * 1024 * 1024
 	maxArgon2Iterations  = 100

@@ -240,6 +240,9 @@ func TestNewRejectsInvalidParams(t *testing.T) {
 		{"memory 15 KiB at p=2", password.Params{MemoryKiB: 15, Iterations: 1, Parallelism: 2}, true},
 		{"memory 8 KiB at p=1 (minimum)", password.Params{MemoryKiB: 8, Iterations: 1, Parallelism: 1}, false},
 		{"memory 16 KiB at p=2 (minimum)", password.Params{MemoryKiB: 16, Iterations: 1, Parallelism: 2}, false},
+		// Beyond what a stored hash may ask for: the dummy hash must stay verifiable.
+		{"101 iterations", password.Params{MemoryKiB: 64, Iterations: 101, Parallelism: 1}, true},
+		{"parallelism 65", password.Params{MemoryKiB: 1024, Iterations: 1, Parallelism: 65}, true},
 		{"tiny", tiny, false},
 		{"defaults", password.DefaultParams(), false},
 	}
