@@ -148,32 +148,33 @@ func readBody(w http.ResponseWriter, r *http.Request, spec *openapi3.RequestBody
 			fmt.Sprintf("Unsupported media type %q in request; use application/json.", r.Header.Get("Content-Type"))))
 		return false
 	}
-	// The validator's decoder stops after the first JSON value; trailing data
-	// such as `{...} garbage` is malformed JSON all the same.
-	if !json.Valid(data) {
+	data, ok := declaredOnly(data, spec)
+	if !ok {
 		writeError(w, errParse)
 		return false
 	}
-	data = declaredOnly(data, spec)
 	r.Body = io.NopCloser(bytes.NewReader(data))
 	r.ContentLength = int64(len(data))
 	return true
 }
 
 // declaredOnly keeps, of a JSON object body, only the properties its schema
-// declares, by their exact names. The validator matches keys exactly but
-// encoding/json, which decodes the body for the handler, also matches them
-// ignoring case: without this, {"email": <valid>, "EMAIL": <anything>} would
-// be validated on one value and used with the other. Unknown properties are
-// ignored, as DRF ignores them. Anything but an object is left to the validator.
-func declaredOnly(data []byte, spec *openapi3.RequestBody) []byte {
-	media := spec.Content.Get("application/json")
-	if media == nil || media.Schema == nil || media.Schema.Value == nil {
-		return data
-	}
+// declares, by their exact names; ok is false for malformed JSON. The
+// validator matches keys exactly but encoding/json, which decodes the body for
+// the handler, also matches them ignoring case: without this, {"email":
+// <valid>, "EMAIL": <anything>} would be validated on one value and used with
+// the other. Unknown properties are ignored, as DRF ignores them. Valid JSON
+// that is not an object is left to the validator to describe.
+func declaredOnly(data []byte, spec *openapi3.RequestBody) (out []byte, ok bool) {
 	var fields map[string]json.RawMessage
-	if json.Unmarshal(data, &fields) != nil || fields == nil {
-		return data
+	if err := json.Unmarshal(data, &fields); err != nil {
+		// Unmarshal also refuses trailing data such as `{...} garbage`, which
+		// the validator's decoder would stop before.
+		return data, json.Valid(data)
+	}
+	media := spec.Content.Get("application/json")
+	if fields == nil || media == nil || media.Schema == nil || media.Schema.Value == nil {
+		return data, true
 	}
 	kept := make(map[string]json.RawMessage, len(fields))
 	for name := range media.Schema.Value.Properties {
@@ -183,9 +184,9 @@ func declaredOnly(data []byte, spec *openapi3.RequestBody) []byte {
 	}
 	out, err := json.Marshal(kept)
 	if err != nil {
-		return data
+		return data, true
 	}
-	return out
+	return out, true
 }
 
 // requestError turns the validator's errors into one 400 response, with the
