@@ -69,9 +69,6 @@ func (p *Postgres) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// Ping checks that the database answers.
-func (p *Postgres) Ping(ctx context.Context) error { return p.pool.Ping(ctx) }
-
 // Close releases the pool.
 func (p *Postgres) Close() error {
 	p.pool.Close()

@@ -73,9 +73,6 @@ func (s *SQLite) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// Ping checks that the database answers.
-func (s *SQLite) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
-
 // Close closes the database.
 func (s *SQLite) Close() error { return s.db.Close() }
 

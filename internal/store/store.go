@@ -139,7 +139,6 @@ type Store interface {
 
 	// Migrate brings the schema up to date; it is idempotent.
 	Migrate(ctx context.Context) error
-	Ping(ctx context.Context) error
 	Close() error
 }
 
