@@ -76,7 +76,7 @@ func commandLogger(e env, cfg config.Config) *slog.Logger {
 
 // openForCommand opens the store for a one-off command, migrating it first
 // where serve would (AUTH_MIGRATE_ON_START).
-func openForCommand(ctx context.Context, e env, cfg config.Config) (store.Store, error) {
+func openForCommand(ctx context.Context, e env, cfg config.Config) (store.DB, error) {
 	st, err := openStore(ctx, cfg, commandLogger(e, cfg))
 	if err != nil {
 		return nil, err
@@ -145,8 +145,8 @@ func createSuperuser(ctx context.Context, e env, args []string) error {
 	svc := auth.New(st, nil, hasher, time.Now, auth.Params{}, commandLogger(e, cfg))
 	user, err := svc.CreateUser(ctx, *email, pw, true, true)
 	switch {
-	case errors.Is(err, store.ErrConflict):
-		return fmt.Errorf("a user with email %q already exists", auth.NormalizeEmail(*email))
+	case errors.Is(err, auth.ErrConflict):
+		return fmt.Errorf("a user with email %q already exists", auth.TrimEmail(*email))
 	case errors.Is(err, auth.ErrInvalidUser):
 		return fmt.Errorf("%q is not a valid email address", *email)
 	case err != nil:
@@ -264,7 +264,8 @@ func importUsers(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	res, err := st.ImportUsers(ctx, users)
+	svc := auth.New(st, nil, nil, time.Now, auth.Params{}, commandLogger(e, cfg))
+	res, err := svc.ImportUsers(ctx, users)
 	if err != nil {
 		return fmt.Errorf("%s: %w (nothing was imported)", args[0], err)
 	}

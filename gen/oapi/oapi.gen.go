@@ -5,18 +5,12 @@ package oapi
 
 import (
 	"bytes"
-	"compress/flate"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"path"
-	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
 	"github.com/oapi-codegen/runtime"
 )
@@ -172,7 +166,7 @@ type JWKS struct {
 
 // LoginRequest defines model for LoginRequest.
 type LoginRequest struct {
-	// Email Matched case-insensitively, surrounding spaces ignored.
+	// Email Matched case-insensitively (Unicode letters included), surrounding white space ignored.
 	//
 	// Example: user@example.com
 	Email string `json:"email"`
@@ -1670,163 +1664,4 @@ func (sh *strictHandler) VerifyToken(w http.ResponseWriter, r *http.Request) {
 	} else if response != nil {
 		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
 	}
-}
-
-// Base64 encoded, compressed with deflate, json marshaled OpenAPI spec.
-// Stored as a slice of fixed-width chunks rather than one concatenated
-// const string: with thousands of chunks the chained `+` fold is several
-// times slower for the Go compiler than parsing a slice literal.
-var swaggerSpec = []string{
-	"7Fpvc9q8sv8qGt/z4um9hkD+J50z85A0aSD/CNCQtvSAsBesxJYcSYY4Z/Ld72hlAgYn7WnTZ+7cc960",
-	"sZFW2v3trva38j8dT0Sx4MC1cvb/6UhQseAK8OGA+i24T0Bp8+QJroHjnzSOQ+ZRzQRfu1WCm3fwQKM4",
-	"BDvSB2ffYXxCQ+Y7ruODpix09p26fUUYjxNddlxnxCD0cTGIcMhXpxMwRfA9YYpIuE+YBL/sfHt6ch3l",
-	"BRBRM/5vEkbOvvNfa3MF1uyvau1ISiGdJzPBB+VJFputOvtOJwCUCEqTofBTs0JEw5GQEfhESELnK0dM",
-	"KcbH5m2mSdl5cp061yA5De0aP2cXK6EPKGLBPDWiQE5AEvyFCM9LJOr+65rXOEk4PMTgafDJiLIwkfCe",
-	"6ACIXV4RKoEwjq/MNpgHJBRjIniY4g6aNA0F9TtCnFE5hp/SPbYy+lqIfohSFtRvLSGjhSA46C0MUAQ9",
-	"CpdEB5STKjlnB7hQR4hzytNsN+qn9NSBFFqH4BfpN6WKPA94E92EIBHlqcGLcUK1hijWioykiIg28UR9",
-	"X4JS5A/K1RQk+GSYItJjqmFK03cmGAOgPkhUuAVapqXaSAP6eH65NniC+wYfMqVMkyGMhASiZWrihY4p",
-	"40bcXKln+1RdR6fxLAjGgNo8uc4nThMdCMkewf85e4s74H0udH8l53xkE+AEBxAuNLEZaGSCnafZe9zU",
-	"r+NwQH3iSfCBa0ZD5dqMkiUSd5ZGXAIPsclp5mcJE3EHvt3HEgjdbrdUS3RgxHlUwyoSxqnpfAQTnOAm",
-	"wWCTKDACZxnU2dcygUJYnAOgEsxmaBj9vefQmPUc5xkrpSXj42eoVBLHQmrwz8FntINjfgKyZC6oHxlJ",
-	"fVxuAbmFpQiOQJxIz9HwoNfikDLec0zKyuL6d6UJ4zWN9uVF2ZkfQQjQ8xmwKkNwyLK4CmgMRIww3GrN",
-	"usEkliIGqRmouUGWpdSI0nQYAomoFzAOJQnUxxdmvEtU4gWEKjLI3GrgkkFMpQJ7rgzcHh8U29iOXErE",
-	"5qWJn5FIOMqKQAfCx5iiYSim4KNILvrU02wCfep5IuF6NnHBDwEFLMXk/JWERGXSEgWyn1sW3zBu18A5",
-	"s0xpHobU72fwzB6zDIbisnOrn3A6oSw01jLDsiF9zSIQCc7MH8KD94RynwwiMQF/QIQ9BTcquz2uA6qJ",
-	"ApPvKImpDsiU6UAkmjCtiJaUhSbrqZCqwEQdnqjCSyLgxm8Fh3KPO+5CsK1YcDXS5kGw6hVBElE+d4YI",
-	"lKJjjPT5EheC2CVItgRB++LWbdrHpLiQq4r2MC/OqO8zswEaNnOeyzRE+MfK3OwFlZKmzkqUNSUo4NoY",
-	"Gn3Dpi6EQmHBYSuTTDeF2RqoF5ARTUKd2iItp/IPFZDP2xLDW/A0hvM8PX6dGd21EfltZbjrnAANdWCW",
-	"y4ew0lQnto7lSWRkmXAoZf5YSmIjbY7P8o+rqTa/sUx80Y4a3dMiL4mTYcg8cgcp+aN1fEh2tqo771ZT",
-	"Dw3Hi5s+aq9vbTuu08r+P/I/tGv5rc+GrCDuyUn+UGmWXhgJ+XG1q9pB0bA75ucHbpxsjT7HVa8SrYf3",
-	"u3eNnfSmMry5X492v9xXwyvYlNd76vO2/lSZFsrTaU7XQ1S05rjO5WlzScnDIgH5g8ypTB526FjA8KN3",
-	"1U6SJjtr3HyJ9cUe5768ioY3R7Fap6x2POwG5zu7Z0H3YdMbDke1mr7u7G4/TpNq63SHNo+PH5LgQ6t6",
-	"tq3bwusfNI4OmzDsnrZubg++HLLj602+Ie74bXCuNN/e1F/6693SVkN9/Lx54m3xvfTgpian4d5GeK93",
-	"+q2Lren24agSbF6lV1uT0vbW54+3V61K//hDd/1q8nj/eWN79+rqnHk1Tdv3j2r3tPFlzD8P97wdv/I4",
-	"9mtfTh6T7fvzq0nrbCugt5JX+V71cHgZD+vtD5Xd+4uzVPp3ujQ87nSDWn1zcn51HGx34UtSGZ1vhsf+",
-	"+oXXmsqNm+adql+c0KvSx/7DAWf1++G0cqaqt8ebmyVPHR8msnR3NP60S6c0bjye8vsPp+NC5BIFi8gp",
-	"Ns7DZV4UTHvI4zXa3bhsbHxYfziuHox3J8lwT59BdXxy/ni9sw27nUTtJc2TSev66FORtDQv7aF/fPTY",
-	"Svaije2Ts4u+TmB7a+/sIr7pbseHaVuzu8+3p/VufYtWvhvexjOtv1tdXYzLF6K9vZp97iDNp+PXSh+T",
-	"MFYS9PKGjMCi9c8MwVhoCuT3kaXg5Wx0TrUXgE88qqDEuAKumDmcwtRUMVKaownP0Jh6oAgbc4EJexFi",
-	"Uxb8mT2WPRE5rhPRhzPgY5OO17c2XSdifPZcdZ3YsCBplv9Hr6f+++s//uz11Lf/+XP2h3n5txVkXOeh",
-	"lM0sZaePSQemWCA0ow6o5YxRYc0ZU6WmQi6lK09ICZ4mgZAKyBClpqaoMz+7zkjIiGrkxNnsnEqblb3t",
-	"l3Xq9drf9SqLxsLuXgBUJPpFRCWMJKggrxikjWD40WOXrFH/9FivXrC6qvPWlndY367fxTfXh429MqSN",
-	"ynBdh8NwrwI3B2H9VjAvuo686PqRmgHeesiH0XHFv2mEedV3q3vry6q/rupsm0Uatuxv/59V7JiyukmZ",
-	"XNWOeh4oVcguAiF1KWQT8IkdlZHhPxrdznOtjnyBDOyAwbt8UP60lT53L26/3Fw81nll2UgreXcBn2UV",
-	"sp9e2Xc2YvDuva0fDS3zKCdDMPTYlOcevJFOryH/OrQZRu6rGH9SIF/JuK9myudUM0sJq0lvLEorll+q",
-	"v6oLghjX25tOQTcnrxmeaHbRIp2uQbJR+mJkIpJvFJeveNwvhaXd42vK2Yb6yyxqREMFywTpKIp1auiR",
-	"StA5XMP028xYodHtENvFU3kGVEhvFHiJZDptY1sIzTrEZk8tsTzGPh3PgG10O05B7ziXILCtOGhetjtk",
-	"zTCZNXy9NiBCFrzOnHpt8NwTNFu0y849KNA6tv0YxkdiNdjrSFR1ijx9qeVl2KGhi1DyRBSB9ICoVGmI",
-	"yqSuVAKKoM2sCmZ+tqUexx0qghz/kGoairFLLqUP0iVNmhoOjxMuhGaj2XIZYwUSCo+GYVru8R4/mpjD",
-	"HRmsS6YB1TABiS0Cy91cEmDXF4iiEWA7yXaG9vHlAFtJA9u9o+UeH1guOrB9CcNHByQydRQKJx9uKR8L",
-	"0jpqd8ixpBFMhbzDsXMn8UJmCj9CQwnUT4n5932PDyytHxhyHD/z8DAtJuNGZERjtUq/iRao34yk2zZH",
-	"yDzI3J1TRNr4umSgqTRFbiLDDG21v7a2kKbWZjONGzNtmWGiA9LO7iJqzbrjOhOQynpEtVwpV8xoEQOn",
-	"MTMEsVwpb2DFowN0deuH5SmEYemOiylfu53eqfKsKTkGXdy9Q3i6MCSnkJI26Fn7jqo0ikBL5hHFxhzb",
-	"3dwnExPqM/cwtXOZ2ABmnJwYvtzjkfBhn1CDuQSfnJzXDokCT4LGDiN6C3J2FYBvTWlSBIqs+86+8xE0",
-	"Fv9u/o5uvVL5ge7rjzVFUf4LPdE7SIkCvdShPqReAKVDwbUUBYX/iZiSUPAx2i6TQCKamuPXM1P9F+4J",
-	"HNu+cElEH0p0DH/fqFRe6EdvWQMU6fVsqLX8pd1iXnT2v35zHZVEkfHPfadpMcAdz3soWYpAnLM7A+yY",
-	"0bEyh0AEmtr7SetwvvDU2oKDrSD5QXjq+0himzvQUZiHcMUK7mptB+GoZCRRxo23dc7PSEzHQIYJC/XC",
-	"vdCsU4k05o1NaQIX0JC4fq1ZN4kXJHAPXjFegC22V82XdeF+YyhkK7wQDLPrUaZIEv8O07UgFlJbp9PL",
-	"Cy7Yztpq0Xoh8jm0XixUQXpr4YVTdhSBMskU/87X0kMwcWsO/DJpQQxUm1zHMFkFVEYhUt/lHGXJZHbn",
-	"BEofCD99M0jyTPUpX4hpmcDTij9sFmf3mdrYHcbrN8Rw80cwXPgmAqdUvz8ld7lpJlU3vj9p+bId5239",
-	"yGIF13Nv76BH3M95kBgRmnehBS/N8uWql9IwzHlqkTfVwtD5EWBtAbawH7M9w4VWYf4LMft1s+fr9a/f",
-	"nlZwgCLNc7dxaIdXAYng1YR7Dr8z2SK1fSHVIoKo0CIDmVJFmCntTRX686j+bnRaoBPJv48Hy8jNIiJZ",
-	"Vbtcq65AcxkDrzXr7Ri8X8WomJ/arwaWmWUhWNle/pKqgqmV5QxHNpX7K8WFpaQvn45tTaWhTM/hZOmi",
-	"gdFwoUUSuZTvyqQrTak767a6JOFIOXo8axhzn8zutZ+vZWkYkjHoOTHcrFTxu4MiCnA5NPVcJ8uuv+mM",
-	"nbf3f+iIfbssMG9iFnjX4fymGjGI9b/Dob25vvf9ycufq719yJ2JsWGy+PHA3JcXri1ePlfyLaBXqlKh",
-	"qc6q0lxY2faI4DDrVUB2q6/xCyobiBymJKZMzg4/E0k9nivzTASDXybZlwfI3J+l5Gtf/IDNJXSks6Nn",
-	"LKkHPY6fjExo6GblhN3tNBDhvA76I2vV5L90eVcUzdm9xO8M56Wrj/9LAV1D0KzBDXT/qcD/1Qr8wQso",
-	"H8PyOWS/bFyy7g/EqO1tvBKiNUy7i6cgLrR0CNZsZ5qsVyo2YVBOwDazsXQg0wB4RiSzj6qXA8M2zn9n",
-	"XOTvHf7isFi6F3ihlLLYzY30n+j4l6LjMADvzvZP6JIt8czgQs9IYWFsoGg5wTbn16Iegqk7s88K7TIj",
-	"KbhWi92a8nO7e80xvCBbZVnaGZsAx3AaLc/OOuhZl+fJXZ5qC0L8tjgLQ/zbhvKsOY1qmodGt6MWpGbK",
-	"rkrtFNKVhZnPdGV17imktjqe1eQYIQtzsSB/+vb0vwEAAP//",
-}
-
-// decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
-// after base64-decoding and flate-decompressing the embedded blob.
-func decodeSpec() ([]byte, error) {
-	encoded := strings.Join(swaggerSpec, "")
-	compressed, err := base64.StdEncoding.DecodeString(encoded)
-	if err != nil {
-		return nil, fmt.Errorf("error base64 decoding spec: %w", err)
-	}
-	zr := flate.NewReader(bytes.NewReader(compressed))
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(zr); err != nil {
-		return nil, fmt.Errorf("read flate: %w", err)
-	}
-	if err := zr.Close(); err != nil {
-		return nil, fmt.Errorf("close flate reader: %w", err)
-	}
-
-	return buf.Bytes(), nil
-}
-
-var rawSpec = decodeSpecCached()
-
-// a naive cache of the decoded OpenAPI spec
-func decodeSpecCached() func() ([]byte, error) {
-	data, err := decodeSpec()
-	return func() ([]byte, error) {
-		return data, err
-	}
-}
-
-// Constructs a synthetic filesystem for resolving external references when loading openapi specifications.
-func PathToRawSpec(pathToFile string) map[string]func() ([]byte, error) {
-	res := make(map[string]func() ([]byte, error))
-	if len(pathToFile) > 0 {
-		res[pathToFile] = rawSpec
-	}
-
-	return res
-}
-
-// GetSpec returns the OpenAPI specification corresponding to the generated
-// code in this file. External references in the spec are resolved through
-// PathToRawSpec; externally-referenced files must be embedded in their
-// corresponding Go packages (via the import-mapping feature). URL-based
-// external refs are not supported.
-func GetSpec() (swagger *openapi3.T, err error) {
-	resolvePath := PathToRawSpec("")
-
-	loader := openapi3.NewLoader()
-	loader.IsExternalRefsAllowed = true
-	loader.ReadFromURIFunc = func(loader *openapi3.Loader, url *url.URL) ([]byte, error) {
-		pathToFile := url.String()
-		pathToFile = path.Clean(pathToFile)
-		getSpec, ok := resolvePath[pathToFile]
-		if !ok {
-			err1 := fmt.Errorf("path not found: %s", pathToFile)
-			return nil, err1
-		}
-		return getSpec()
-	}
-	var specData []byte
-	specData, err = rawSpec()
-	if err != nil {
-		return
-	}
-	swagger, err = loader.LoadFromData(specData)
-	if err != nil {
-		return
-	}
-	return
-}
-
-// GetSpecJSON returns the raw JSON bytes of the embedded OpenAPI
-// specification: decompressed but not unmarshaled. External references
-// are not resolved here; the bytes are the spec exactly as embedded by
-// codegen. The result is cached at package init time, so repeated calls
-// are cheap.
-func GetSpecJSON() ([]byte, error) {
-	return rawSpec()
-}
-
-// GetSwagger returns the OpenAPI specification corresponding to the
-// generated code in this file.
-//
-// Deprecated: GetSwagger predates kin-openapi renaming openapi3.Swagger
-// to openapi3.T. Use [GetSpec] instead. This wrapper is retained for
-// backwards compatibility.
-func GetSwagger() (*openapi3.T, error) {
-	return GetSpec()
 }

@@ -167,7 +167,7 @@ type JWKS struct {
 
 // LoginRequest defines model for LoginRequest.
 type LoginRequest struct {
-	// Email Matched case-insensitively, surrounding spaces ignored.
+	// Email Matched case-insensitively (Unicode letters included), surrounding white space ignored.
 	//
 	// Example: user@example.com
 	Email string `json:"email"`

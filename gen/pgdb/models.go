@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-type RefreshToken struct {
+type RefreshTokenRow struct {
 	TokenHash []byte
 	SessionID string
 	IssuedAt  time.Time
@@ -35,4 +35,5 @@ type User struct {
 	IsSuperuser  bool
 	DateJoined   time.Time
 	LastLogin    *time.Time
+	EmailKey     string
 }

@@ -29,13 +29,13 @@ func (q *Queries) DeleteExpiredRefreshTokens(ctx context.Context, arg DeleteExpi
 	return result.RowsAffected(), nil
 }
 
-const getRefreshToken = `-- name: GetRefreshToken :one
+const getStoredRefreshToken = `-- name: GetStoredRefreshToken :one
 SELECT token_hash, session_id, issued_at, expires_at, retired_at, successor FROM refresh_tokens WHERE token_hash = $1
 `
 
-func (q *Queries) GetRefreshToken(ctx context.Context, tokenHash []byte) (RefreshToken, error) {
-	row := q.db.QueryRow(ctx, getRefreshToken, tokenHash)
-	var i RefreshToken
+func (q *Queries) GetStoredRefreshToken(ctx context.Context, tokenHash []byte) (RefreshTokenRow, error) {
+	row := q.db.QueryRow(ctx, getStoredRefreshToken, tokenHash)
+	var i RefreshTokenRow
 	err := row.Scan(
 		&i.TokenHash,
 		&i.SessionID,

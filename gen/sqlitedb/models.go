@@ -4,7 +4,7 @@
 
 package sqlitedb
 
-type RefreshToken struct {
+type RefreshTokenRow struct {
 	TokenHash []byte
 	SessionID string
 	IssuedAt  int64
@@ -31,4 +31,5 @@ type User struct {
 	IsSuperuser  bool
 	DateJoined   int64
 	LastLogin    *int64
+	EmailKey     string
 }

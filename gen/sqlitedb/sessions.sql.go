@@ -66,26 +66,8 @@ func (q *Queries) ExtendSession(ctx context.Context, arg ExtendSessionParams) er
 	return err
 }
 
-const getSession = `-- name: GetSession :one
-SELECT id, user_id, created_at, expires_at, revoked_at, revoked_reason FROM sessions WHERE id = ?1
-`
-
-func (q *Queries) GetSession(ctx context.Context, id string) (Session, error) {
-	row := q.db.QueryRowContext(ctx, getSession, id)
-	var i Session
-	err := row.Scan(
-		&i.ID,
-		&i.UserID,
-		&i.CreatedAt,
-		&i.ExpiresAt,
-		&i.RevokedAt,
-		&i.RevokedReason,
-	)
-	return i, err
-}
-
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login
+SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login, users.email_key
 FROM sessions JOIN users ON users.id = sessions.user_id
 WHERE sessions.id = ?1
 `
@@ -115,6 +97,7 @@ func (q *Queries) GetSessionUser(ctx context.Context, id string) (GetSessionUser
 		&i.User.IsSuperuser,
 		&i.User.DateJoined,
 		&i.User.LastLogin,
+		&i.User.EmailKey,
 	)
 	return i, err
 }

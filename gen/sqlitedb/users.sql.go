@@ -10,13 +10,14 @@ import (
 )
 
 const createUser = `-- name: CreateUser :one
-INSERT INTO users (email, password_hash, is_active, is_staff, is_superuser, date_joined)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-RETURNING id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login
+INSERT INTO users (email, email_key, password_hash, is_active, is_staff, is_superuser, date_joined)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+RETURNING id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, email_key
 `
 
 type CreateUserParams struct {
 	Email        string
+	EmailKey     string
 	PasswordHash string
 	IsActive     bool
 	IsStaff      bool
@@ -27,6 +28,7 @@ type CreateUserParams struct {
 func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, error) {
 	row := q.db.QueryRowContext(ctx, createUser,
 		arg.Email,
+		arg.EmailKey,
 		arg.PasswordHash,
 		arg.IsActive,
 		arg.IsStaff,
@@ -43,25 +45,17 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.IsSuperuser,
 		&i.DateJoined,
 		&i.LastLogin,
+		&i.EmailKey,
 	)
 	return i, err
 }
 
-const deleteUser = `-- name: DeleteUser :exec
-DELETE FROM users WHERE id = ?1
+const getUserByEmailKey = `-- name: GetUserByEmailKey :one
+SELECT id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, email_key FROM users WHERE email_key = ?1
 `
 
-func (q *Queries) DeleteUser(ctx context.Context, id int64) error {
-	_, err := q.db.ExecContext(ctx, deleteUser, id)
-	return err
-}
-
-const getUserByEmail = `-- name: GetUserByEmail :one
-SELECT id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login FROM users WHERE lower(email) = lower(?1)
-`
-
-func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error) {
-	row := q.db.QueryRowContext(ctx, getUserByEmail, email)
+func (q *Queries) GetUserByEmailKey(ctx context.Context, emailKey string) (User, error) {
+	row := q.db.QueryRowContext(ctx, getUserByEmailKey, emailKey)
 	var i User
 	err := row.Scan(
 		&i.ID,
@@ -72,12 +66,13 @@ func (q *Queries) GetUserByEmail(ctx context.Context, email string) (User, error
 		&i.IsSuperuser,
 		&i.DateJoined,
 		&i.LastLogin,
+		&i.EmailKey,
 	)
 	return i, err
 }
 
 const getUserByID = `-- name: GetUserByID :one
-SELECT id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login FROM users WHERE id = ?1
+SELECT id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, email_key FROM users WHERE id = ?1
 `
 
 func (q *Queries) GetUserByID(ctx context.Context, id int64) (User, error) {
@@ -92,18 +87,20 @@ func (q *Queries) GetUserByID(ctx context.Context, id int64) (User, error) {
 		&i.IsSuperuser,
 		&i.DateJoined,
 		&i.LastLogin,
+		&i.EmailKey,
 	)
 	return i, err
 }
 
 const importUser = `-- name: ImportUser :exec
-INSERT INTO users (id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+INSERT INTO users (id, email, email_key, password_hash, is_active, is_staff, is_superuser, date_joined, last_login)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
 `
 
 type ImportUserParams struct {
 	ID           int64
 	Email        string
+	EmailKey     string
 	PasswordHash string
 	IsActive     bool
 	IsStaff      bool
@@ -116,6 +113,7 @@ func (q *Queries) ImportUser(ctx context.Context, arg ImportUserParams) error {
 	_, err := q.db.ExecContext(ctx, importUser,
 		arg.ID,
 		arg.Email,
+		arg.EmailKey,
 		arg.PasswordHash,
 		arg.IsActive,
 		arg.IsStaff,
@@ -153,19 +151,5 @@ type ReplacePasswordHashParams struct {
 // Compare-and-set: a concurrent password change wins over a hash upgrade.
 func (q *Queries) ReplacePasswordHash(ctx context.Context, arg ReplacePasswordHashParams) error {
 	_, err := q.db.ExecContext(ctx, replacePasswordHash, arg.NewHash, arg.ID, arg.OldHash)
-	return err
-}
-
-const setUserActive = `-- name: SetUserActive :exec
-UPDATE users SET is_active = ?1 WHERE id = ?2
-`
-
-type SetUserActiveParams struct {
-	IsActive bool
-	ID       int64
-}
-
-func (q *Queries) SetUserActive(ctx context.Context, arg SetUserActiveParams) error {
-	_, err := q.db.ExecContext(ctx, setUserActive, arg.IsActive, arg.ID)
 	return err
 }

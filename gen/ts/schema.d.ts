@@ -235,7 +235,7 @@ export interface components {
         };
         LoginRequest: {
             /**
-             * @description Matched case-insensitively, surrounding spaces ignored.
+             * @description Matched case-insensitively (Unicode letters included), surrounding white space ignored.
              * @example user@example.com
              */
             email: string;

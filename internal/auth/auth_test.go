@@ -12,7 +12,6 @@ import (
 	"github.com/ecommerce/auth-service/internal/password"
 	"github.com/ecommerce/auth-service/internal/store"
 	"github.com/ecommerce/auth-service/internal/storetest"
-	"github.com/ecommerce/auth-service/internal/token"
 )
 
 // countingHasher is the real hasher, counting the hashes it computes.
@@ -31,25 +30,17 @@ func (c *countingHasher) VerifyDummy(pw string) {
 	c.Hasher.VerifyDummy(pw)
 }
 
-func newService(t *testing.T, st store.Store) (*auth.Service, *countingHasher) {
+func newService(t *testing.T, st store.DB) (*auth.Service, *countingHasher) {
 	t.Helper()
-	keys, err := token.NewHS256([]byte("a-test-secret-of-at-least-thirty-two-bytes"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := password.New(password.Params{MemoryKiB: 64, Iterations: 1, Parallelism: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher := &countingHasher{Hasher: h}
+	hasher := &countingHasher{Hasher: cheapHasher(t)}
 	params := auth.Params{AccessTTL: time.Minute, RefreshTTL: time.Hour, ReuseInterval: 10 * time.Second}
-	return auth.New(st, keys, hasher, time.Now, params, slog.New(slog.NewTextHandler(io.Discard, nil))), hasher
+	return auth.New(st, testKeys(t), hasher, time.Now, params, slog.New(slog.NewTextHandler(io.Discard, nil))), hasher
 }
 
 // Every failed login costs exactly one password hash, whether or not the
 // email exists, so that response time does not reveal which accounts exist.
 func TestEveryFailedLoginCostsOneHash(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st store.Store) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
 		ctx := context.Background()
 		svc, hasher := newService(t, st)
 		if _, err := svc.CreateUser(ctx, "known@example.com", "right-password", false, false); err != nil {
@@ -72,7 +63,7 @@ func TestEveryFailedLoginCostsOneHash(t *testing.T) {
 }
 
 func TestCreateUserValidates(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st store.Store) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
 		ctx := context.Background()
 		svc, _ := newService(t, st)
 		for _, c := range []struct{ email, pw string }{{"no-at-sign", "pw-12345"}, {"a b@example.com", "pw-12345"}, {"a@example.com", ""}} {

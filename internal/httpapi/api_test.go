@@ -13,6 +13,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/ecommerce/auth-service/internal/storetest"
 	"github.com/ecommerce/auth-service/internal/token"
 )
 
@@ -119,9 +120,7 @@ func TestLoginFailuresAreIndistinguishable(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *apiEnv) {
 		u := e.createUser("active@example.com", "right-password")
 		inactive := e.createUser("inactive@example.com", "right-password")
-		if err := e.store.SetUserActive(context.Background(), inactive.ID, false); err != nil {
-			t.Fatal(err)
-		}
+		storetest.SetUserActive(t, e.store, inactive.ID, false)
 		_ = u
 		attempts := map[string]string{
 			"wrong password": `{"email":"active@example.com","password":"wrong"}`,
@@ -352,17 +351,12 @@ func TestRejectedTokens(t *testing.T) {
 
 func TestTokensOfDisabledUsersAreRejected(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *apiEnv) {
-		ctx := context.Background()
 		inactive := e.createUser("gone-inactive@example.com", "pw-12345")
 		p1 := e.login("gone-inactive@example.com", "pw-12345")
 		deleted := e.createUser("gone-deleted@example.com", "pw-12345")
 		p2 := e.login("gone-deleted@example.com", "pw-12345")
-		if err := e.store.SetUserActive(ctx, inactive.ID, false); err != nil {
-			t.Fatal(err)
-		}
-		if err := e.store.DeleteUser(ctx, deleted.ID); err != nil {
-			t.Fatal(err)
-		}
+		storetest.SetUserActive(t, e.store, inactive.ID, false)
+		storetest.DeleteUser(t, e.store, deleted.ID)
 		expectError(t, e.get("/auth/me/", p1.Access), http.StatusUnauthorized, "user_inactive")
 		expectError(t, e.refresh(p1.Refresh), http.StatusUnauthorized, "user_inactive")
 		expectError(t, e.get("/auth/me/", p2.Access), http.StatusUnauthorized, "user_not_found")

@@ -18,6 +18,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/ecommerce/auth-service/api"
 	"github.com/ecommerce/auth-service/gen/oapi"
 	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/httpapi"
@@ -57,7 +58,7 @@ func (c *clock) Advance(d time.Duration) {
 type apiEnv struct {
 	t      *testing.T
 	url    string
-	store  store.Store
+	store  store.DB
 	svc    *auth.Service
 	keys   *token.Keys
 	hasher *password.Hasher
@@ -76,7 +77,7 @@ func withKeys(k *token.Keys) envOption {
 	return func(_ *auth.Params, keys **token.Keys) { *keys = k }
 }
 
-func newAPIEnv(t *testing.T, st store.Store, opts ...envOption) *apiEnv {
+func newAPIEnv(t *testing.T, st store.DB, opts ...envOption) *apiEnv {
 	t.Helper()
 	keys, err := token.NewHS256([]byte(testSecret))
 	if err != nil {
@@ -94,14 +95,14 @@ func newAPIEnv(t *testing.T, st store.Store, opts ...envOption) *apiEnv {
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
 	svc := auth.New(st, keys, hasher, clk.Now, params, log)
-	handler, err := httpapi.New(svc, keys, log)
+	handler, err := httpapi.New(svc, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 
-	doc, err := oapi.GetSwagger()
+	doc, err := api.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +118,7 @@ func newAPIEnv(t *testing.T, st store.Store, opts ...envOption) *apiEnv {
 // eachStore runs fn against the full API over SQLite and over PostgreSQL.
 func eachStore(t *testing.T, fn func(t *testing.T, e *apiEnv), opts ...envOption) {
 	t.Helper()
-	storetest.Each(t, func(t *testing.T, st store.Store) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
 		fn(t, newAPIEnv(t, st, opts...))
 	})
 }
@@ -233,7 +234,7 @@ func (e *apiEnv) get(path, accessToken string) response {
 }
 
 // createUser adds an active user with the given password.
-func (e *apiEnv) createUser(email, pw string) store.User {
+func (e *apiEnv) createUser(email, pw string) auth.User {
 	e.t.Helper()
 	u, err := e.svc.CreateUser(context.Background(), email, pw, false, false)
 	if err != nil {

@@ -2,61 +2,111 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/ecommerce/auth-service/gen/oapi"
+	"github.com/ecommerce/auth-service/internal/auth"
 )
 
-// Error codes of the Error schema. Where DRF or SimpleJWT has a code for the
-// same failure, it is theirs, so that today's clients keep working.
-const (
-	codeInvalid              = "invalid"
-	codeParseError           = "parse_error"
-	codeUnsupportedMediaType = "unsupported_media_type"
-	codePayloadTooLarge      = "payload_too_large"
-	codeNotFound             = "not_found"
-	codeMethodNotAllowed     = "method_not_allowed"
-	codeNoActiveAccount      = "no_active_account"
-	codeNotAuthenticated     = "not_authenticated"
-	codeTokenNotValid        = "token_not_valid"
-	codeTokenReused          = "token_reused"
-	codeUserNotFound         = "user_not_found"
-	codeUserInactive         = "user_inactive"
-	codeInternal             = "internal_error"
+// The errors of requests that never reach the domain, raised by the
+// validator, the router and the middleware.
+var (
+	errNoCredentials        = errors.New("no bearer token")
+	errInvalid              = errors.New("invalid request")
+	errParse                = errors.New("malformed JSON body")
+	errUnreadable           = errors.New("unreadable body")
+	errUnsupportedMediaType = errors.New("unsupported media type")
+	errTooLarge             = errors.New("body too large")
+	errNotFound             = errors.New("no such path")
+	errMethodNotAllowed     = errors.New("method not allowed")
+	errMoved                = errors.New("moved permanently")
+	errInternal             = errors.New("internal error")
 )
+
+// errorTable is the one map from errors to responses: every error response
+// of the service, whatever raised it (validator, router, strict server,
+// handler, panic), is one of these rows. Where DRF or SimpleJWT has a code
+// for the same failure it is theirs, so that today's clients keep working.
+// Every code is documented in api/openapi.yaml's Error schema (tested).
+var errorTable = []struct {
+	err    error
+	status int
+	code   string
+	detail string
+}{
+	{auth.ErrBadCredentials, http.StatusUnauthorized, "no_active_account", "No active account found with the given credentials"},
+	{errNoCredentials, http.StatusUnauthorized, "not_authenticated", "Authentication credentials were not provided."},
+	{auth.ErrTokenReused, http.StatusUnauthorized, "token_reused", "Token has been reused; the session is revoked."},
+	{auth.ErrTokenInvalid, http.StatusUnauthorized, "token_not_valid", "Token is invalid or expired"},
+	{auth.ErrUserNotFound, http.StatusUnauthorized, "user_not_found", "User not found"},
+	{auth.ErrUserInactive, http.StatusUnauthorized, "user_inactive", "User is inactive"},
+	{errInvalid, http.StatusBadRequest, "invalid", "Invalid input."},
+	{errParse, http.StatusBadRequest, "parse_error", "JSON parse error: the request body is not valid JSON."},
+	{errUnreadable, http.StatusBadRequest, "parse_error", "The request body could not be read."},
+	{errUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported_media_type", "Unsupported media type in request; use application/json."},
+	{errTooLarge, http.StatusRequestEntityTooLarge, "payload_too_large", "Request body is too large (limit 1 MiB)."},
+	{errNotFound, http.StatusNotFound, "not_found", "Not found."},
+	{errMethodNotAllowed, http.StatusMethodNotAllowed, "method_not_allowed", "Method not allowed."},
+	{errMoved, http.StatusPermanentRedirect, "moved", "This resource is at another path."},
+	{errInternal, http.StatusInternalServerError, "internal_error", "A server error occurred."},
+}
 
 // wwwAuthenticate is sent with every 401, as DRF does.
 const wwwAuthenticate = `Bearer realm="api"`
 
-// apiError is an error response: status and the Error body.
-type apiError struct {
-	status int
-	body   oapi.Error
+// detailed gives an error of the table a more specific detail for the client.
+type detailed struct {
+	error
+	detail string
 }
 
-func newError(status int, code, detail string) apiError {
-	return apiError{status: status, body: oapi.Error{Code: code, Detail: detail}}
+func (d detailed) Unwrap() error { return d.error }
+
+// withDetail returns err, answered with detail instead of its row's.
+func withDetail(err error, detail string) error { return detailed{err, detail} }
+
+// fieldErrors is an invalid request with the messages of each faulty field
+// (DRF's shape); it answers as errInvalid.
+type fieldErrors map[string][]string
+
+func (fieldErrors) Error() string        { return errInvalid.Error() }
+func (fieldErrors) Is(target error) bool { return target == errInvalid }
+
+// known reports whether err has a row in errorTable: an error a client caused.
+func known(err error) bool {
+	for _, row := range errorTable {
+		if errors.Is(err, row.err) {
+			return true
+		}
+	}
+	return false
 }
 
-func (e apiError) withFields(fields map[string][]string) apiError {
-	e.body.Fields = &fields
-	return e
-}
-
-// writeError writes any error response: the one place JSON errors are written.
-func writeError(w http.ResponseWriter, e apiError) {
-	if e.status == http.StatusUnauthorized {
+// writeError writes err's response: its row of errorTable (the last row, a
+// generic 500, for an error not in the table), in the Error schema. It is
+// the one place error responses are written.
+func writeError(w http.ResponseWriter, err error) {
+	row := errorTable[len(errorTable)-1]
+	for _, r := range errorTable {
+		if errors.Is(err, r.err) {
+			row = r
+			break
+		}
+	}
+	body := oapi.Error{Code: row.code, Detail: row.detail}
+	var d detailed
+	if errors.As(err, &d) {
+		body.Detail = d.detail
+	}
+	var fields fieldErrors
+	if errors.As(err, &fields) {
+		body.Fields = (*map[string][]string)(&fields)
+	}
+	if row.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", wwwAuthenticate)
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(e.status)
-	_ = json.NewEncoder(w).Encode(e.body) // the client has gone if this fails
+	w.WriteHeader(row.status)
+	_ = json.NewEncoder(w).Encode(body) // the client has gone if this fails
 }
-
-var (
-	errInternal         = newError(http.StatusInternalServerError, codeInternal, "A server error occurred.")
-	errNotFound         = newError(http.StatusNotFound, codeNotFound, "Not found.")
-	errMethodNotAllowed = newError(http.StatusMethodNotAllowed, codeMethodNotAllowed, "Method not allowed.")
-	errParse            = newError(http.StatusBadRequest, codeParseError, "JSON parse error: the request body is not valid JSON.")
-	errTooLarge         = newError(http.StatusRequestEntityTooLarge, codePayloadTooLarge, "Request body is too large (limit 1 MiB).")
-)

@@ -1,12 +1,13 @@
 // Package httpapi is the HTTP face of the service: it implements the strict
-// server interface generated from api/openapi.yaml, and wraps it in request
-// validation, JSON errors, request ids and access logs. It is the only package
-// that knows HTTP status codes.
+// server interface generated from api/openapi.yaml over the domain
+// (internal/auth), and wraps it in request validation, JSON errors, request
+// ids and access logs. It is the only package that knows HTTP status codes:
+// handlers return the domain's errors, and errors.go's table turns each into
+// its documented response.
 package httpapi
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -17,35 +18,28 @@ import (
 	"github.com/ecommerce/auth-service/api"
 	"github.com/ecommerce/auth-service/gen/oapi"
 	"github.com/ecommerce/auth-service/internal/auth"
-	"github.com/ecommerce/auth-service/internal/token"
 )
 
 // Handler implements the generated strict-server interface.
 type Handler struct {
 	auth *auth.Service
-	keys *token.Keys
 	log  *slog.Logger
-	// spec is the OpenAPI document as served at /auth/openapi.json: the
-	// original api/openapi.yaml (the generator's embedded copy renames
-	// operationIds).
+	// spec is the OpenAPI document as served at /auth/openapi.json.
 	spec map[string]any
 }
 
 var _ oapi.StrictServerInterface = (*Handler)(nil)
 
 // New returns the service's whole HTTP handler: middleware, request
-// validation against the embedded OpenAPI document, and the operations.
-func New(svc *auth.Service, keys *token.Keys, log *slog.Logger) (http.Handler, error) {
-	doc, err := oapi.GetSwagger()
+// validation against api/openapi.yaml, and the operations.
+func New(svc *auth.Service, log *slog.Logger) (http.Handler, error) {
+	doc, err := api.Load()
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: load OpenAPI document: %w", err)
 	}
-	original, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
-	if err != nil {
-		return nil, fmt.Errorf("httpapi: load OpenAPI document: %w", err)
-	}
+	// Served as written, so encoded before the validator changes doc.
 	var spec map[string]any
-	if data, err := json.Marshal(original); err != nil {
+	if data, err := json.Marshal(doc); err != nil {
 		return nil, fmt.Errorf("httpapi: encode OpenAPI document: %w", err)
 	} else if err := json.Unmarshal(data, &spec); err != nil {
 		return nil, fmt.Errorf("httpapi: encode OpenAPI document: %w", err)
@@ -55,7 +49,7 @@ func New(svc *auth.Service, keys *token.Keys, log *slog.Logger) (http.Handler, e
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{auth: svc, keys: keys, log: log, spec: spec}
+	h := &Handler{auth: svc, log: log, spec: spec}
 
 	r := chi.NewRouter()
 	r.Use(withRequestID, logRequests(log), recoverPanics(log), secureHeaders, limitBody, v.middleware, parseBearer)
@@ -76,39 +70,16 @@ func New(svc *auth.Service, keys *token.Keys, log *slog.Logger) (http.Handler, e
 // validator has already checked it, so this is a last line of defence.
 func (h *Handler) requestError(w http.ResponseWriter, r *http.Request, err error) {
 	h.log.InfoContext(r.Context(), "request not decoded", "request_id", RequestID(r.Context()), "error", err)
-	writeError(w, newError(http.StatusBadRequest, codeInvalid, "Invalid input."))
+	writeError(w, errInvalid)
 }
 
-// responseError answers a handler's unexpected error with a generic 500 and
-// logs the cause, which never reaches the client.
+// responseError answers a handler's error: a client's error by its row of
+// the error table; anything else with a generic 500, logging the cause,
+// which never reaches the client.
 func (h *Handler) responseError(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()),
-		"method", r.Method, "path", r.URL.Path, "error", err)
-	writeError(w, errInternal)
-}
-
-// unauthorized maps the errors a client can cause with credentials to the 401
-// response; ok is false for an unexpected error, which the caller returns.
-func unauthorized(err error) (resp oapi.UnauthorizedJSONResponse, ok bool) {
-	var body oapi.Error
-	switch {
-	case errors.Is(err, auth.ErrBadCredentials):
-		body = oapi.Error{Code: codeNoActiveAccount, Detail: "No active account found with the given credentials"}
-	case errors.Is(err, errNoCredentials):
-		body = oapi.Error{Code: codeNotAuthenticated, Detail: "Authentication credentials were not provided."}
-	case errors.Is(err, auth.ErrTokenReused):
-		body = oapi.Error{Code: codeTokenReused, Detail: "Token has been reused; the session is revoked."}
-	case errors.Is(err, auth.ErrTokenInvalid):
-		body = oapi.Error{Code: codeTokenNotValid, Detail: "Token is invalid or expired"}
-	case errors.Is(err, auth.ErrUserNotFound):
-		body = oapi.Error{Code: codeUserNotFound, Detail: "User not found"}
-	case errors.Is(err, auth.ErrUserInactive):
-		body = oapi.Error{Code: codeUserInactive, Detail: "User is inactive"}
-	default:
-		return oapi.UnauthorizedJSONResponse{}, false
+	if !known(err) {
+		h.log.ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()),
+			"method", r.Method, "path", r.URL.Path, "error", err)
 	}
-	return oapi.UnauthorizedJSONResponse{Body: body, Headers: oapi.UnauthorizedResponseHeaders{WWWAuthenticate: wwwAuthenticate}}, true
+	writeError(w, err)
 }
-
-// errNoCredentials means a protected operation got no bearer token.
-var errNoCredentials = errors.New("no bearer token")

@@ -9,9 +9,6 @@ import (
 // Logout revokes the session of a refresh token.
 func (h *Handler) Logout(ctx context.Context, req oapi.LogoutRequestObject) (oapi.LogoutResponseObject, error) {
 	if err := h.auth.Logout(ctx, req.Body.Refresh); err != nil {
-		if resp, ok := unauthorized(err); ok {
-			return oapi.Logout401JSONResponse{UnauthorizedJSONResponse: resp}, nil
-		}
 		return nil, err
 	}
 	return oapi.Logout204Response{}, nil
@@ -19,14 +16,11 @@ func (h *Handler) Logout(ctx context.Context, req oapi.LogoutRequestObject) (oap
 
 // LogoutAll revokes every session of the bearer's user.
 func (h *Handler) LogoutAll(ctx context.Context, _ oapi.LogoutAllRequestObject) (oapi.LogoutAllResponseObject, error) {
-	user, err := h.authenticate(ctx)
-	if err == nil {
-		err = h.auth.LogoutAll(ctx, user.ID)
-	}
+	p, err := h.principal(ctx)
 	if err != nil {
-		if resp, ok := unauthorized(err); ok {
-			return oapi.LogoutAll401JSONResponse{UnauthorizedJSONResponse: resp}, nil
-		}
+		return nil, err
+	}
+	if err := h.auth.LogoutAll(ctx, p.User.ID); err != nil {
 		return nil, err
 	}
 	return oapi.LogoutAll204Response{}, nil

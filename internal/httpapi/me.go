@@ -4,27 +4,23 @@ import (
 	"context"
 
 	"github.com/ecommerce/auth-service/gen/oapi"
-	"github.com/ecommerce/auth-service/internal/store"
+	"github.com/ecommerce/auth-service/internal/auth"
 )
 
 // GetMe returns the bearer's user.
 func (h *Handler) GetMe(ctx context.Context, _ oapi.GetMeRequestObject) (oapi.GetMeResponseObject, error) {
-	user, err := h.authenticate(ctx)
+	p, err := h.principal(ctx)
 	if err != nil {
-		if resp, ok := unauthorized(err); ok {
-			return oapi.GetMe401JSONResponse{UnauthorizedJSONResponse: resp}, nil
-		}
 		return nil, err
 	}
-	return oapi.GetMe200JSONResponse{Id: user.ID, Email: user.Email}, nil
+	return oapi.GetMe200JSONResponse{Id: p.User.ID, Email: p.User.Email}, nil
 }
 
-// authenticate checks the bearer token parseBearer put in ctx.
-func (h *Handler) authenticate(ctx context.Context) (store.User, error) {
+// principal authenticates the bearer token parseBearer put in ctx.
+func (h *Handler) principal(ctx context.Context) (auth.Principal, error) {
 	b := bearerFrom(ctx)
 	if !b.present {
-		return store.User{}, errNoCredentials
+		return auth.Principal{}, errNoCredentials
 	}
-	user, _, err := h.auth.Authenticate(ctx, b.token)
-	return user, err
+	return h.auth.Authenticate(ctx, b.token)
 }

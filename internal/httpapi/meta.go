@@ -14,8 +14,9 @@ const jwksMaxAge = "public, max-age=300"
 
 // GetJWKS publishes the public verification keys; none in HS256 mode.
 func (h *Handler) GetJWKS(ctx context.Context, _ oapi.GetJWKSRequestObject) (oapi.GetJWKSResponseObject, error) {
-	keys := make([]oapi.JWK, 0, len(h.keys.JWKS()))
-	for _, k := range h.keys.JWKS() {
+	published := h.auth.PublicKeys()
+	keys := make([]oapi.JWK, 0, len(published))
+	for _, k := range published {
 		keys = append(keys, oapi.JWK{
 			Kty: oapi.JWKKty(k.Kty), Kid: k.Kid, Use: oapi.JWKUse(k.Use), Alg: oapi.JWKAlg(k.Alg),
 			Crv: optional(k.Crv), X: optional(k.X), Y: optional(k.Y), N: optional(k.N), E: optional(k.E),
@@ -32,7 +33,7 @@ func optional(s string) *string {
 	return &s
 }
 
-// GetOpenAPISpec serves the embedded OpenAPI document as JSON.
+// GetOpenAPISpec serves api/openapi.yaml as JSON.
 func (h *Handler) GetOpenAPISpec(ctx context.Context, _ oapi.GetOpenAPISpecRequestObject) (oapi.GetOpenAPISpecResponseObject, error) {
 	return oapi.GetOpenAPISpec200JSONResponse(h.spec), nil
 }

@@ -32,10 +32,10 @@ func TestRefreshRotatesTheToken(t *testing.T) {
 			}
 		}
 		// Refresh tokens are stored as hashes, never as presented.
-		if _, err := e.store.RefreshToken(context.Background(), auth.HashToken(third.Refresh)); err != nil {
+		if _, err := e.store.StoredRefreshToken(context.Background(), auth.HashToken(third.Refresh)); err != nil {
 			t.Fatalf("the latest refresh token is not stored by its hash: %v", err)
 		}
-		if _, err := e.store.RefreshToken(context.Background(), []byte(third.Refresh)); err == nil {
+		if _, err := e.store.StoredRefreshToken(context.Background(), []byte(third.Refresh)); err == nil {
 			t.Fatal("a refresh token was stored as presented")
 		}
 	})
@@ -318,7 +318,7 @@ func TestCleanupRemovesExpiredSessions(t *testing.T) {
 		if err != nil || n < 2 {
 			t.Fatalf("cleanup deleted %d rows, err %v; want the session and its token", n, err)
 		}
-		if _, err := e.store.Session(context.Background(), sid); err == nil {
+		if _, _, err := e.store.SessionUser(context.Background(), sid); err == nil {
 			t.Error("the expired session is still stored")
 		}
 	})

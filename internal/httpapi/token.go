@@ -10,9 +10,6 @@ import (
 func (h *Handler) ObtainToken(ctx context.Context, req oapi.ObtainTokenRequestObject) (oapi.ObtainTokenResponseObject, error) {
 	pair, err := h.auth.Login(ctx, req.Body.Email, req.Body.Password)
 	if err != nil {
-		if resp, ok := unauthorized(err); ok {
-			return oapi.ObtainToken401JSONResponse{UnauthorizedJSONResponse: resp}, nil
-		}
 		return nil, err
 	}
 	return oapi.ObtainToken200JSONResponse{Access: pair.Access, Refresh: pair.Refresh}, nil
@@ -20,11 +17,8 @@ func (h *Handler) ObtainToken(ctx context.Context, req oapi.ObtainTokenRequestOb
 
 // RefreshToken rotates a refresh token into a new pair of the same session.
 func (h *Handler) RefreshToken(ctx context.Context, req oapi.RefreshTokenRequestObject) (oapi.RefreshTokenResponseObject, error) {
-	pair, err := h.auth.Refresh(ctx, req.Body.Refresh)
+	pair, err := h.auth.Rotate(ctx, req.Body.Refresh)
 	if err != nil {
-		if resp, ok := unauthorized(err); ok {
-			return oapi.RefreshToken401JSONResponse{UnauthorizedJSONResponse: resp}, nil
-		}
 		return nil, err
 	}
 	return oapi.RefreshToken200JSONResponse{Access: pair.Access, Refresh: pair.Refresh}, nil
@@ -33,9 +27,6 @@ func (h *Handler) RefreshToken(ctx context.Context, req oapi.RefreshTokenRequest
 // VerifyToken answers {} for a valid, unrevoked token of either type.
 func (h *Handler) VerifyToken(ctx context.Context, req oapi.VerifyTokenRequestObject) (oapi.VerifyTokenResponseObject, error) {
 	if err := h.auth.Verify(ctx, req.Body.Token); err != nil {
-		if resp, ok := unauthorized(err); ok {
-			return oapi.VerifyToken401JSONResponse{UnauthorizedJSONResponse: resp}, nil
-		}
 		return nil, err
 	}
 	return oapi.VerifyToken200JSONResponse{}, nil

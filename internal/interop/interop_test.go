@@ -127,12 +127,12 @@ type api struct {
 // startAPI serves httpapi.New over st and keys on a real clock (the Python
 // verifiers check exp and iat against the real time), stopped when t ends.
 // The service log is shown if the test fails.
-func startAPI(t testing.TB, st store.Store, keys *token.Keys, hasher *password.Hasher) *api {
+func startAPI(t testing.TB, st store.DB, keys *token.Keys, hasher *password.Hasher) *api {
 	t.Helper()
 	logs := &logtest.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := auth.New(st, keys, hasher, time.Now, auth.Params{AccessTTL: 5 * time.Minute, RefreshTTL: 24 * time.Hour}, log)
-	h, err := httpapi.New(svc, keys, log)
+	h, err := httpapi.New(svc, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,7 @@ func TestSimpleJWTAcceptsAccessTokens(t *testing.T) {
 		sample  pair
 		sampleU int64
 	)
-	storetest.Each(t, func(t *testing.T, st store.Store) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
 		ctx := context.Background()
 		a := startAPI(t, st, keys, cheapHasher(t))
 
@@ -346,7 +346,7 @@ func TestSimpleJWTAcceptsAccessTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := st.ImportUsers(ctx, []store.NewUser{{
+		if _, err := a.svc.ImportUsers(ctx, []auth.User{{
 			ID: bigID, Email: "big@example.com", PasswordHash: bigHash, IsActive: true, DateJoined: time.Now().UTC(),
 		}}); err != nil {
 			t.Fatal(err)
@@ -462,7 +462,7 @@ func TestPyJWTVerifiesThroughJWKS(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			storetest.Each(t, func(t *testing.T, st store.Store) {
+			storetest.Each(t, func(t *testing.T, st store.DB) {
 				ctx := context.Background()
 				before := startAPI(t, st, oldKeys, cheapHasher(t))
 				user, err := before.svc.CreateUser(ctx, "rp@example.com", "relying-party", false, false)
@@ -550,7 +550,7 @@ var djangoFormats = []struct{ name, prefix string }{
 
 // djangoFixture runs Django's real dumpdata over users whose password is pw,
 // one per format, and checks that the file holds what the tests assume.
-func djangoFixture(t *testing.T, pw string) ([]byte, []store.NewUser) {
+func djangoFixture(t *testing.T, pw string) ([]byte, []auth.User) {
 	t.Helper()
 	res := runScript(t, []string{"PASSWORD=" + pw}, "django_hashes.py", "--fixture", strconv.Itoa(len(djangoFormats)), "--indent", "2")
 	if res.code != 0 {
@@ -582,7 +582,7 @@ func TestDjangoHashesAreAcceptedAndUpgraded(t *testing.T) {
 	const pw = "Tr0ub4dor & ünïcødé ☃" // non-ASCII: every format hashes the UTF-8 bytes
 	fixture, _ := djangoFixture(t, pw)
 
-	storetest.Each(t, func(t *testing.T, st store.Store) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
 		t.Parallel() // the stores share nothing; Django's bcrypt costs seconds under -race
 		ctx := context.Background()
 		a := startAPI(t, st, mustHS256(t), cheapHasher(t))
@@ -590,8 +590,8 @@ func TestDjangoHashesAreAcceptedAndUpgraded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := st.ImportUsers(ctx, users)
-		if err != nil || res != (store.ImportResult{Created: len(users)}) {
+		res, err := a.svc.ImportUsers(ctx, users)
+		if err != nil || res != (auth.ImportResult{Created: len(users)}) {
 			t.Fatalf("first import = %+v, %v; want Created %d", res, err, len(users))
 		}
 		stored := func(t *testing.T, email string) string {
@@ -658,8 +658,8 @@ func TestDjangoHashesAreAcceptedAndUpgraded(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := st.ImportUsers(ctx, again)
-			if err != nil || res != (store.ImportResult{Unchanged: len(again)}) {
+			res, err := a.svc.ImportUsers(ctx, again)
+			if err != nil || res != (auth.ImportResult{Unchanged: len(again)}) {
 				t.Fatalf("second import = %+v, %v; want Created 0, Unchanged %d", res, err, len(again))
 			}
 			for _, u := range again {
@@ -693,14 +693,14 @@ func TestDjangoHashesAreAcceptedAndUpgraded(t *testing.T) {
 				"bcrypt$$2b$12$short",
 				"bcrypt_sha256$",
 			}
-			var users []store.NewUser
+			var users []auth.User
 			for i, h := range hashes {
-				users = append(users, store.NewUser{
+				users = append(users, auth.User{
 					ID: int64(100 + i), Email: "unknown" + strconv.Itoa(i) + "@example.com", PasswordHash: h,
 					IsActive: true, DateJoined: time.Now().UTC(),
 				})
 			}
-			if _, err := st.ImportUsers(ctx, users); err != nil {
+			if _, err := a.svc.ImportUsers(ctx, users); err != nil {
 				t.Fatal(err)
 			}
 			for _, u := range users {
@@ -757,7 +757,7 @@ func TestDjangoBcryptLongPasswords(t *testing.T) {
 		// so that the first one can still log in with the real password.
 		twin := users[3]
 		twin.ID, twin.Email = 99, "twin@example.com"
-		if _, err := st.ImportUsers(ctx, append(users, twin)); err != nil {
+		if _, err := a.svc.ImportUsers(ctx, append(users, twin)); err != nil {
 			t.Fatal(err)
 		}
 		for i, u := range users {

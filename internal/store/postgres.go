@@ -15,16 +15,15 @@ import (
 	"github.com/pressly/goose/v3/lock"
 
 	"github.com/ecommerce/auth-service/gen/pgdb"
+	"github.com/ecommerce/auth-service/internal/auth"
 	sqlfiles "github.com/ecommerce/auth-service/sql"
 )
 
 // Postgres is the production store: a pgx connection pool.
 type Postgres struct {
-	sqlStore
+	pgTx // queries outside any transaction
 	pool *pgxpool.Pool
 }
-
-var _ Store = (*Postgres)(nil)
 
 // OpenPostgres connects to the database at url (a postgres:// URL) and checks
 // that it answers. It returns an error naming the cause if it does not.
@@ -41,15 +40,13 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	p := &Postgres{pool: pool}
-	p.sqlStore = sqlStore{q: pgQueries{pgdb.New(pool)}, inTx: p.inTx}
-	return p, nil
+	return &Postgres{pgTx: pgTx{pgdb.New(pool)}, pool: pool}, nil
 }
 
 // Migrate applies the embedded migrations. A PostgreSQL advisory lock makes
 // replicas that start together migrate one at a time.
 func (p *Postgres) Migrate(ctx context.Context) error {
-	migrations, err := fs.Sub(sqlfiles.PostgresMigrations, "migrations")
+	files, err := fs.Sub(sqlfiles.PostgresMigrations, "migrations")
 	if err != nil {
 		return err
 	}
@@ -59,14 +56,7 @@ func (p *Postgres) Migrate(ctx context.Context) error {
 	}
 	db := stdlib.OpenDBFromPool(p.pool)
 	defer db.Close()
-	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations, goose.WithSessionLocker(locker))
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	if _, err := provider.Up(ctx); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	return nil
+	return migrate(ctx, goose.DialectPostgres, db, files, goose.WithSessionLocker(locker))
 }
 
 // Close releases the pool.
@@ -75,23 +65,23 @@ func (p *Postgres) Close() error {
 	return nil
 }
 
-// inTx runs fn in a transaction, committing only if it returns nil.
-func (p *Postgres) inTx(ctx context.Context, fn func(q queries) error) error {
+// InTx runs fn in a transaction, committing only if it returns nil.
+func (p *Postgres) InTx(ctx context.Context, fn func(tx auth.Tx) error) error {
 	return pgError(pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		return fn(pgQueries{pgdb.New(tx)})
+		return fn(pgTx{pgdb.New(tx)})
 	}))
 }
 
-// pgError translates driver errors into the package's sentinel errors.
+// pgError translates driver errors into the domain's store errors.
 func pgError(err error) error {
 	var pgErr *pgconn.PgError
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, pgx.ErrNoRows):
-		return ErrNotFound
+		return auth.ErrNotFound
 	case errors.As(err, &pgErr) && pgErr.Code == "23505": // unique_violation
-		return fmt.Errorf("%w: %s", ErrConflict, pgErr.ConstraintName)
+		return fmt.Errorf("%w: %s", auth.ErrConflict, pgErr.ConstraintName)
 	}
 	return err
 }
@@ -105,27 +95,22 @@ func optUTC(t *time.Time) *time.Time {
 	return &u
 }
 
-func pgUser(u pgdb.User, err error) (User, error) {
+func pgUser(u pgdb.User, err error) (auth.User, error) {
 	if err != nil {
-		return User{}, pgError(err)
+		return auth.User{}, pgError(err)
 	}
-	return User{
-		ID:           u.ID,
-		Email:        u.Email,
-		PasswordHash: u.PasswordHash,
-		IsActive:     u.IsActive,
-		IsStaff:      u.IsStaff,
-		IsSuperuser:  u.IsSuperuser,
-		DateJoined:   u.DateJoined.UTC(),
-		LastLogin:    optUTC(u.LastLogin),
+	return auth.User{
+		ID: u.ID, Email: u.Email, PasswordHash: u.PasswordHash,
+		IsActive: u.IsActive, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser,
+		DateJoined: u.DateJoined.UTC(), LastLogin: optUTC(u.LastLogin),
 	}, nil
 }
 
-func pgSession(s pgdb.Session, err error) (Session, error) {
+func pgSession(s pgdb.Session, err error) (auth.Session, error) {
 	if err != nil {
-		return Session{}, pgError(err)
+		return auth.Session{}, pgError(err)
 	}
-	out := Session{
+	out := auth.Session{
 		ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt.UTC(), ExpiresAt: s.ExpiresAt.UTC(),
 		RevokedAt: optUTC(s.RevokedAt),
 	}
@@ -135,113 +120,104 @@ func pgSession(s pgdb.Session, err error) (Session, error) {
 	return out, nil
 }
 
-// pgQueries adapts the generated PostgreSQL queries to the store's types.
-type pgQueries struct{ q *pgdb.Queries }
+// pgTx implements auth.Tx over the generated PostgreSQL queries, on the pool
+// or in a transaction.
+type pgTx struct{ q *pgdb.Queries }
 
-func (a pgQueries) createUser(ctx context.Context, u NewUser) (User, error) {
+func (a pgTx) CreateUser(ctx context.Context, u auth.User) (auth.User, error) {
 	return pgUser(a.q.CreateUser(ctx, pgdb.CreateUserParams{
-		Email: u.Email, PasswordHash: u.PasswordHash, IsActive: u.IsActive, IsStaff: u.IsStaff,
-		IsSuperuser: u.IsSuperuser, DateJoined: u.DateJoined,
+		Email: u.Email, EmailKey: auth.EmailKey(u.Email), PasswordHash: u.PasswordHash,
+		IsActive: u.IsActive, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, DateJoined: u.DateJoined,
 	}))
 }
 
-func (a pgQueries) importUser(ctx context.Context, u NewUser) error {
+func (a pgTx) ImportUser(ctx context.Context, u auth.User) error {
 	return pgError(a.q.ImportUser(ctx, pgdb.ImportUserParams{
-		ID: u.ID, Email: u.Email, PasswordHash: u.PasswordHash, IsActive: u.IsActive, IsStaff: u.IsStaff,
-		IsSuperuser: u.IsSuperuser, DateJoined: u.DateJoined, LastLogin: u.LastLogin,
+		ID: u.ID, Email: u.Email, EmailKey: auth.EmailKey(u.Email), PasswordHash: u.PasswordHash,
+		IsActive: u.IsActive, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser,
+		DateJoined: u.DateJoined, LastLogin: u.LastLogin,
 	}))
 }
 
-func (a pgQueries) syncUserIDSequence(ctx context.Context) error {
+func (a pgTx) SyncUserIDs(ctx context.Context) error {
 	return pgError(a.q.SyncUserIDSequence(ctx))
 }
 
-func (a pgQueries) userByEmail(ctx context.Context, email string) (User, error) {
-	return pgUser(a.q.GetUserByEmail(ctx, email))
+func (a pgTx) UserByEmail(ctx context.Context, email string) (auth.User, error) {
+	return pgUser(a.q.GetUserByEmailKey(ctx, auth.EmailKey(email)))
 }
 
-func (a pgQueries) userByID(ctx context.Context, id int64) (User, error) {
+func (a pgTx) UserByID(ctx context.Context, id int64) (auth.User, error) {
 	return pgUser(a.q.GetUserByID(ctx, id))
 }
 
-func (a pgQueries) recordLogin(ctx context.Context, userID int64, at time.Time) error {
+func (a pgTx) RecordLogin(ctx context.Context, userID int64, at time.Time) error {
 	return pgError(a.q.RecordLogin(ctx, pgdb.RecordLoginParams{ID: userID, LastLogin: at}))
 }
 
-func (a pgQueries) replacePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error {
+func (a pgTx) ReplacePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error {
 	return pgError(a.q.ReplacePasswordHash(ctx, pgdb.ReplacePasswordHashParams{ID: userID, OldHash: oldHash, NewHash: newHash}))
 }
 
-func (a pgQueries) setUserActive(ctx context.Context, userID int64, active bool) error {
-	return pgError(a.q.SetUserActive(ctx, pgdb.SetUserActiveParams{ID: userID, IsActive: active}))
-}
-
-func (a pgQueries) deleteUser(ctx context.Context, userID int64) error {
-	return pgError(a.q.DeleteUser(ctx, userID))
-}
-
-func (a pgQueries) createSession(ctx context.Context, s Session) error {
+func (a pgTx) CreateSession(ctx context.Context, s auth.Session) error {
 	return pgError(a.q.CreateSession(ctx, pgdb.CreateSessionParams{ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt}))
 }
 
-func (a pgQueries) session(ctx context.Context, id string) (Session, error) {
-	return pgSession(a.q.GetSession(ctx, id))
-}
-
-func (a pgQueries) sessionUser(ctx context.Context, id string) (Session, User, error) {
+func (a pgTx) SessionUser(ctx context.Context, id string) (auth.Session, auth.User, error) {
 	row, err := a.q.GetSessionUser(ctx, id)
 	if err != nil {
-		return Session{}, User{}, pgError(err)
+		return auth.Session{}, auth.User{}, pgError(err)
 	}
 	sess, _ := pgSession(row.Session, nil)
 	user, _ := pgUser(row.User, nil)
 	return sess, user, nil
 }
 
-func (a pgQueries) lockSession(ctx context.Context, id string) (Session, error) {
+// LockSession reads the session FOR UPDATE.
+func (a pgTx) LockSession(ctx context.Context, id string) (auth.Session, error) {
 	return pgSession(a.q.LockSession(ctx, id))
 }
 
-func (a pgQueries) extendSession(ctx context.Context, id string, until time.Time) error {
+func (a pgTx) ExtendSession(ctx context.Context, id string, until time.Time) error {
 	return pgError(a.q.ExtendSession(ctx, pgdb.ExtendSessionParams{ID: id, ExpiresAt: until}))
 }
 
-func (a pgQueries) revokeSession(ctx context.Context, id, reason string, at time.Time) error {
+func (a pgTx) RevokeSession(ctx context.Context, id, reason string, at time.Time) error {
 	return pgError(a.q.RevokeSession(ctx, pgdb.RevokeSessionParams{ID: id, RevokedAt: at, Reason: reason}))
 }
 
-func (a pgQueries) revokeUserSessions(ctx context.Context, userID int64, reason string, at time.Time) (int64, error) {
+func (a pgTx) RevokeUserSessions(ctx context.Context, userID int64, reason string, at time.Time) (int64, error) {
 	n, err := a.q.RevokeUserSessions(ctx, pgdb.RevokeUserSessionsParams{UserID: userID, RevokedAt: at, Reason: reason})
 	return n, pgError(err)
 }
 
-func (a pgQueries) deleteExpiredSessions(ctx context.Context, before time.Time, batch int) (int64, error) {
+func (a pgTx) DeleteExpiredSessions(ctx context.Context, before time.Time, batch int) (int64, error) {
 	n, err := a.q.DeleteExpiredSessions(ctx, pgdb.DeleteExpiredSessionsParams{Before: before, BatchSize: int32(batch)})
 	return n, pgError(err)
 }
 
-func (a pgQueries) insertRefreshToken(ctx context.Context, t RefreshToken) error {
+func (a pgTx) InsertRefreshToken(ctx context.Context, t auth.StoredRefreshToken) error {
 	return pgError(a.q.InsertRefreshToken(ctx, pgdb.InsertRefreshTokenParams{
 		TokenHash: t.Hash, SessionID: t.SessionID, IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt,
 	}))
 }
 
-func (a pgQueries) refreshToken(ctx context.Context, hash []byte) (RefreshToken, error) {
-	t, err := a.q.GetRefreshToken(ctx, hash)
+func (a pgTx) StoredRefreshToken(ctx context.Context, hash []byte) (auth.StoredRefreshToken, error) {
+	t, err := a.q.GetStoredRefreshToken(ctx, hash)
 	if err != nil {
-		return RefreshToken{}, pgError(err)
+		return auth.StoredRefreshToken{}, pgError(err)
 	}
-	return RefreshToken{
+	return auth.StoredRefreshToken{
 		Hash: t.TokenHash, SessionID: t.SessionID, IssuedAt: t.IssuedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC(),
 		RetiredAt: optUTC(t.RetiredAt), Successor: t.Successor,
 	}, nil
 }
 
-func (a pgQueries) retireRefreshToken(ctx context.Context, hash []byte, at time.Time, successor []byte) error {
+func (a pgTx) RetireRefreshToken(ctx context.Context, hash []byte, at time.Time, successor []byte) error {
 	return pgError(a.q.RetireRefreshToken(ctx, pgdb.RetireRefreshTokenParams{TokenHash: hash, RetiredAt: at, Successor: successor}))
 }
 
-func (a pgQueries) deleteExpiredRefreshTokens(ctx context.Context, before time.Time, batch int) (int64, error) {
+func (a pgTx) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time, batch int) (int64, error) {
 	n, err := a.q.DeleteExpiredRefreshTokens(ctx, pgdb.DeleteExpiredRefreshTokensParams{Before: before, BatchSize: int32(batch)})
 	return n, pgError(err)
 }

@@ -3,20 +3,25 @@ package store_test
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
-	"sync"
+	"io/fs"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/ecommerce/auth-service/internal/pgtest"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+
+	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/store"
 	"github.com/ecommerce/auth-service/internal/storetest"
+	sqlfiles "github.com/ecommerce/auth-service/sql"
 )
 
-// base is a microsecond-aligned instant, so that boundaries computed from it
-// (RetiredAt+Grace) are exactly what the stores keep.
+// base is a microsecond-aligned instant, so that what the stores keep is
+// exactly what was written.
 var base = time.Date(2026, 3, 14, 15, 9, 26, 535897000, time.UTC)
 
 // offset is a non-UTC zone: values written in it must come back in UTC.
@@ -63,51 +68,60 @@ func mustNil(t *testing.T, what string, err error) {
 	}
 }
 
-func newUser(t *testing.T, st store.Store, email string) store.User {
+func newUser(t *testing.T, st store.DB, email string) auth.User {
 	t.Helper()
-	u, err := st.CreateUser(t.Context(), store.NewUser{Email: email, PasswordHash: "hash", IsActive: true, DateJoined: base})
+	u, err := st.CreateUser(t.Context(), auth.User{Email: email, PasswordHash: "hash", IsActive: true, DateJoined: base})
 	mustNil(t, "CreateUser "+email, err)
 	return u
 }
 
-// newSession stores session id of userID with its first refresh token tok;
-// both expire at expires.
-func newSession(t *testing.T, st store.Store, userID int64, id string, tok []byte, created, expires time.Time) {
+// newSession stores session id of userID with its first refresh token tok,
+// as a login does; both expire at expires.
+func newSession(t *testing.T, st store.DB, userID int64, id string, tok []byte, created, expires time.Time) {
 	t.Helper()
-	err := st.CreateSession(t.Context(),
-		store.Session{ID: id, UserID: userID, CreatedAt: created, ExpiresAt: expires},
-		store.RefreshToken{Hash: tok, SessionID: id, IssuedAt: created, ExpiresAt: expires})
-	mustNil(t, "CreateSession "+id, err)
+	err := st.InTx(t.Context(), func(tx auth.Tx) error {
+		if err := tx.CreateSession(t.Context(), auth.Session{ID: id, UserID: userID, CreatedAt: created, ExpiresAt: expires}); err != nil {
+			return err
+		}
+		return tx.InsertRefreshToken(t.Context(), auth.StoredRefreshToken{Hash: tok, SessionID: id, IssuedAt: created, ExpiresAt: expires})
+	})
+	mustNil(t, "new session "+id, err)
 }
 
-func session(t *testing.T, st store.Store, id string) store.Session {
+func session(t *testing.T, st store.DB, id string) auth.Session {
 	t.Helper()
-	s, err := st.Session(t.Context(), id)
-	mustNil(t, "Session "+id, err)
+	s, _, err := st.SessionUser(t.Context(), id)
+	mustNil(t, "SessionUser "+id, err)
 	return s
 }
 
-func refreshToken(t *testing.T, st store.Store, h []byte) store.RefreshToken {
+func refreshToken(t *testing.T, st store.DB, h []byte) auth.StoredRefreshToken {
 	t.Helper()
-	tok, err := st.RefreshToken(t.Context(), h)
-	mustNil(t, "RefreshToken", err)
+	tok, err := st.StoredRefreshToken(t.Context(), h)
+	mustNil(t, "StoredRefreshToken", err)
 	return tok
 }
 
-func wantNoToken(t *testing.T, st store.Store, what string, h []byte) {
+func wantNoToken(t *testing.T, st store.DB, what string, h []byte) {
 	t.Helper()
-	_, err := st.RefreshToken(t.Context(), h)
-	wantErr(t, what+": RefreshToken", err, store.ErrNotFound)
+	_, err := st.StoredRefreshToken(t.Context(), h)
+	wantErr(t, what+": StoredRefreshToken", err, auth.ErrNotFound)
 }
 
-func wantLive(t *testing.T, st store.Store, id string) {
+func wantNoSession(t *testing.T, st store.DB, what, id string) {
+	t.Helper()
+	_, _, err := st.SessionUser(t.Context(), id)
+	wantErr(t, what+": SessionUser "+id, err, auth.ErrNotFound)
+}
+
+func wantLive(t *testing.T, st store.DB, id string) {
 	t.Helper()
 	if s := session(t, st, id); s.RevokedAt != nil || s.RevokedReason != "" {
 		t.Errorf("session %s revoked at %v (%q), want live", id, s.RevokedAt, s.RevokedReason)
 	}
 }
 
-func wantRevoked(t *testing.T, st store.Store, id, reason string, at time.Time) {
+func wantRevoked(t *testing.T, st store.DB, id, reason string, at time.Time) {
 	t.Helper()
 	s := session(t, st, id)
 	wantOptTime(t, "session "+id+" RevokedAt", s.RevokedAt, at)
@@ -117,10 +131,10 @@ func wantRevoked(t *testing.T, st store.Store, id, reason string, at time.Time) 
 }
 
 func TestUsers(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st store.Store) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
 		ctx := t.Context()
 		joined := time.Date(2025, 7, 1, 9, 30, 0, 123456789, offset)
-		u, err := st.CreateUser(ctx, store.NewUser{
+		u, err := st.CreateUser(ctx, auth.User{
 			Email: "A@x.com", PasswordHash: "h1", IsActive: true, IsStaff: true, DateJoined: joined,
 		})
 		mustNil(t, "CreateUser", err)
@@ -132,8 +146,8 @@ func TestUsers(t *testing.T) {
 		}
 		wantTime(t, "CreateUser DateJoined", u.DateJoined, joined)
 
-		_, err = st.CreateUser(ctx, store.NewUser{Email: "a@X.COM", PasswordHash: "h", DateJoined: base})
-		wantErr(t, "CreateUser with the same email in another case", err, store.ErrConflict)
+		_, err = st.CreateUser(ctx, auth.User{Email: "a@X.COM", PasswordHash: "h", DateJoined: base})
+		wantErr(t, "CreateUser with the same email in another case", err, auth.ErrConflict)
 
 		byEmail, err := st.UserByEmail(ctx, "a@X.cOm")
 		mustNil(t, "UserByEmail", err)
@@ -148,23 +162,23 @@ func TestUsers(t *testing.T) {
 		wantTime(t, "UserByID DateJoined", byID.DateJoined, joined)
 
 		_, err = st.UserByID(ctx, u.ID+1000)
-		wantErr(t, "UserByID of a missing user", err, store.ErrNotFound)
+		wantErr(t, "UserByID of a missing user", err, auth.ErrNotFound)
 		_, err = st.UserByEmail(ctx, "nobody@x.com")
-		wantErr(t, "UserByEmail of a missing user", err, store.ErrNotFound)
+		wantErr(t, "UserByEmail of a missing user", err, auth.ErrNotFound)
 
 		other := newUser(t, st, "other@x.com")
 		if other.ID == u.ID {
 			t.Fatalf("two users got id %d", u.ID)
 		}
 
-		// Starting a session records the login, keeping microseconds, in UTC.
+		// RecordLogin keeps microseconds, in UTC, and touches one user.
 		at := time.Date(2026, 1, 2, 3, 4, 5, 987654321, offset)
-		newSession(t, st, u.ID, "login", hash("login"), at, at.Add(time.Hour))
+		mustNil(t, "RecordLogin", st.RecordLogin(ctx, u.ID, at))
 		got, err := st.UserByID(ctx, u.ID)
 		mustNil(t, "UserByID", err)
 		wantOptTime(t, "LastLogin", got.LastLogin, at)
 		if o, _ := st.UserByID(ctx, other.ID); o.LastLogin != nil {
-			t.Errorf("CreateSession also set another user's LastLogin: %v", o.LastLogin)
+			t.Errorf("RecordLogin also set another user's LastLogin: %v", o.LastLogin)
 		}
 
 		// ReplacePasswordHash is a compare-and-set.
@@ -179,46 +193,55 @@ func TestUsers(t *testing.T) {
 		if o, _ := st.UserByID(ctx, other.ID); o.PasswordHash != "hash" {
 			t.Errorf("ReplacePasswordHash changed another user's hash to %q", o.PasswordHash)
 		}
+	})
+}
 
-		mustNil(t, "SetUserActive false", st.SetUserActive(ctx, u.ID, false))
-		if got, _ := st.UserByID(ctx, u.ID); got.IsActive {
-			t.Error("SetUserActive(false): user still active")
+// Addresses that differ only in the case of non-ASCII letters, or in how an
+// accented letter is encoded, are one account on both stores: SQL lower()
+// would fold only ASCII in SQLite.
+func TestNonASCIIEmailsAreOneAccount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
+		ctx := t.Context()
+		u := newUser(t, st, "Élodie@Example.com")
+		for _, same := range []string{"élodie@example.com", "ÉLODIE@EXAMPLE.COM", "e\u0301lodie@example.com", " élodie@example.com\t"} {
+			got, err := st.UserByEmail(ctx, same)
+			if err != nil || got.ID != u.ID {
+				t.Errorf("UserByEmail(%q) = %+v, %v; want user %d", same, got, err, u.ID)
+			}
+			_, err = st.CreateUser(ctx, auth.User{Email: strings.TrimSpace(same), PasswordHash: "h", DateJoined: base})
+			wantErr(t, "CreateUser "+same, err, auth.ErrConflict)
 		}
-		if o, _ := st.UserByID(ctx, other.ID); !o.IsActive {
-			t.Error("SetUserActive(false) deactivated another user")
+		if got, _ := st.UserByID(ctx, u.ID); got.Email != "Élodie@Example.com" {
+			t.Errorf("stored email = %q, want it as given", got.Email)
 		}
-		mustNil(t, "SetUserActive true", st.SetUserActive(ctx, u.ID, true))
-		if got, _ := st.UserByID(ctx, u.ID); !got.IsActive {
-			t.Error("SetUserActive(true): user still inactive")
-		}
+		_, err := st.UserByEmail(ctx, "elodie@example.com")
+		wantErr(t, "UserByEmail without the accent", err, auth.ErrNotFound)
 	})
 }
 
 func TestDeleteUserCascades(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st store.Store) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
 		ctx := t.Context()
 		u := newUser(t, st, "gone@x.com")
 		keep := newUser(t, st, "kept@x.com")
 		newSession(t, st, u.ID, "s1", hash("s1-a"), base, base.Add(time.Hour))
 		newSession(t, st, u.ID, "s2", hash("s2-a"), base, base.Add(time.Hour))
-		mustNil(t, "Rotate", rotate(ctx, st, store.Rotation{
-			SessionID: "s1", OldHash: hash("s1-a"), Now: base,
-			Next: store.RefreshToken{Hash: hash("s1-b"), SessionID: "s1", IssuedAt: base, ExpiresAt: base.Add(2 * time.Hour)},
+		mustNil(t, "InsertRefreshToken", st.InsertRefreshToken(ctx, auth.StoredRefreshToken{
+			Hash: hash("s1-b"), SessionID: "s1", IssuedAt: base, ExpiresAt: base.Add(2 * time.Hour),
 		}))
 		newSession(t, st, keep.ID, "k1", hash("k1-a"), base, base.Add(time.Hour))
 
-		mustNil(t, "DeleteUser", st.DeleteUser(ctx, u.ID))
+		storetest.DeleteUser(t, st, u.ID)
 
 		_, err := st.UserByID(ctx, u.ID)
-		wantErr(t, "UserByID after DeleteUser", err, store.ErrNotFound)
+		wantErr(t, "UserByID after delete", err, auth.ErrNotFound)
 		_, err = st.UserByEmail(ctx, "gone@x.com")
-		wantErr(t, "UserByEmail after DeleteUser", err, store.ErrNotFound)
+		wantErr(t, "UserByEmail after delete", err, auth.ErrNotFound)
 		for _, id := range []string{"s1", "s2"} {
-			_, err := st.Session(ctx, id)
-			wantErr(t, "Session "+id+" after DeleteUser", err, store.ErrNotFound)
+			wantNoSession(t, st, "after delete", id)
 		}
 		for _, label := range []string{"s1-a", "s1-b", "s2-a"} {
-			wantNoToken(t, st, label+" after DeleteUser", hash(label))
+			wantNoToken(t, st, label+" after delete", hash(label))
 		}
 		wantLive(t, st, "k1")
 		refreshToken(t, st, hash("k1-a"))
@@ -228,125 +251,42 @@ func TestDeleteUserCascades(t *testing.T) {
 	})
 }
 
-// importFile is the users of a Django export, ids out of order.
-func importFile() []store.NewUser {
-	last := time.Date(2025, 12, 24, 18, 0, 0, 999999999, offset)
-	return []store.NewUser{
-		{ID: 100, Email: "Hundred@x.com", PasswordHash: "pbkdf2_sha256$a", IsActive: true, DateJoined: time.Date(2019, 5, 6, 7, 8, 9, 123456000, time.UTC)},
-		{ID: 205, Email: "admin@x.com", PasswordHash: "pbkdf2_sha256$b", IsActive: true, IsStaff: true, IsSuperuser: true, DateJoined: time.Date(2018, 1, 1, 0, 0, 0, 0, offset), LastLogin: &last},
-		{ID: 7, Email: "seven@x.com", PasswordHash: "pbkdf2_sha256$c", IsActive: false, DateJoined: time.Date(2017, 2, 3, 4, 5, 6, 7000, time.UTC)},
-	}
-}
-
-func TestImportUsers(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st store.Store) {
+func TestImportUserKeepsIDs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
 		ctx := t.Context()
-		early := newUser(t, st, "early@x.com")
-		file := importFile()
+		last := time.Date(2025, 12, 24, 18, 0, 0, 999999999, offset)
+		want := auth.User{ID: 205, Email: "Admin@x.com", PasswordHash: "pbkdf2_sha256$b", IsActive: true, IsStaff: true, IsSuperuser: true,
+			DateJoined: time.Date(2018, 1, 1, 0, 0, 0, 0, offset), LastLogin: &last}
+		mustNil(t, "ImportUser", st.ImportUser(ctx, want))
+		got, err := st.UserByEmail(ctx, "admin@X.com")
+		mustNil(t, "UserByEmail", err)
+		if got.ID != 205 || got.Email != want.Email || got.PasswordHash != want.PasswordHash || !got.IsActive || !got.IsStaff || !got.IsSuperuser {
+			t.Errorf("imported user = %+v, want %+v", got, want)
+		}
+		wantTime(t, "DateJoined", got.DateJoined, want.DateJoined)
+		wantOptTime(t, "LastLogin", got.LastLogin, last)
 
-		res, err := st.ImportUsers(ctx, file)
-		mustNil(t, "ImportUsers", err)
-		if res != (store.ImportResult{Created: 3}) {
-			t.Errorf("ImportUsers = %+v, want Created 3", res)
-		}
-		for _, want := range file {
-			got, err := st.UserByID(ctx, want.ID)
-			if err != nil {
-				t.Errorf("UserByID(%d) after import: %v", want.ID, err)
-				continue
-			}
-			if got.Email != want.Email || got.PasswordHash != want.PasswordHash || got.IsActive != want.IsActive ||
-				got.IsStaff != want.IsStaff || got.IsSuperuser != want.IsSuperuser {
-				t.Errorf("imported user %d = %+v, want %+v", want.ID, got, want)
-			}
-			wantTime(t, fmt.Sprintf("user %d DateJoined", want.ID), got.DateJoined, want.DateJoined)
-			if want.LastLogin == nil {
-				if got.LastLogin != nil {
-					t.Errorf("user %d LastLogin = %v, want nil", want.ID, got.LastLogin)
-				}
-			} else {
-				wantOptTime(t, fmt.Sprintf("user %d LastLogin", want.ID), got.LastLogin, *want.LastLogin)
-			}
-		}
-
-		// A hash upgraded since the first run survives the second.
-		mustNil(t, "ReplacePasswordHash", st.ReplacePasswordHash(ctx, 205, "pbkdf2_sha256$b", "argon2id$new"))
-		res, err = st.ImportUsers(ctx, file)
-		mustNil(t, "second ImportUsers", err)
-		if res != (store.ImportResult{Unchanged: 3}) {
-			t.Errorf("second ImportUsers = %+v, want Unchanged 3", res)
-		}
-		if got, _ := st.UserByID(ctx, 205); got.PasswordHash != "argon2id$new" {
-			t.Errorf("second import overwrote the hash: %q", got.PasswordHash)
-		}
-
-		allIDs := []int64{early.ID, 7, 100, 205, 300, 301, 302, 303, 304}
-		count := func() int {
-			n := 0
-			for _, id := range allIDs {
-				if _, err := st.UserByID(ctx, id); err == nil {
-					n++
-				} else if !errors.Is(err, store.ErrNotFound) {
-					t.Fatalf("UserByID(%d): %v", id, err)
-				}
-			}
-			return n
-		}
-		before := count()
-		if before != 4 {
-			t.Fatalf("%d users before the failing imports, want 4", before)
-		}
-		clashes := map[string][]store.NewUser{
-			// The clash comes after a good new user: it must be rolled back.
-			"same id, other email": {
-				{ID: 300, Email: "new300@x.com", PasswordHash: "h", DateJoined: base},
-				{ID: 100, Email: "someone-else@x.com", PasswordHash: "h", DateJoined: base},
-			},
-			"new id, email taken in another case": {
-				{ID: 301, Email: "new301@x.com", PasswordHash: "h", DateJoined: base},
-				{ID: 302, Email: "ADMIN@X.COM", PasswordHash: "h", DateJoined: base},
-			},
-			"new id, email of a created user": {
-				{ID: 303, Email: "new303@x.com", PasswordHash: "h", DateJoined: base},
-				{ID: 304, Email: "early@x.com", PasswordHash: "h", DateJoined: base},
-			},
-			"two new users with one email": {
-				{ID: 303, Email: "twice@x.com", PasswordHash: "h", DateJoined: base},
-				{ID: 304, Email: "Twice@x.com", PasswordHash: "h", DateJoined: base},
-			},
-		}
-		for name, users := range clashes {
-			res, err := st.ImportUsers(ctx, users)
-			wantErr(t, "ImportUsers "+name, err, store.ErrConflict)
-			if res != (store.ImportResult{}) {
-				t.Errorf("ImportUsers %s = %+v on failure, want zero", name, res)
-			}
-			if after := count(); after != before {
-				t.Errorf("ImportUsers %s: %d users after, %d before: not atomic", name, after, before)
-			}
-		}
-		if got, _ := st.UserByID(ctx, 100); got.Email != "Hundred@x.com" {
-			t.Errorf("a failed import changed user 100: %+v", got)
-		}
+		wantErr(t, "ImportUser of a taken id", st.ImportUser(ctx, auth.User{ID: 205, Email: "other@x.com", PasswordHash: "h", DateJoined: base}), auth.ErrConflict)
+		wantErr(t, "ImportUser of a taken email", st.ImportUser(ctx, auth.User{ID: 206, Email: "ADMIN@x.com", PasswordHash: "h", DateJoined: base}), auth.ErrConflict)
 
 		// New users get ids above the imported ones (PostgreSQL: the identity
 		// sequence was moved past them).
-		u := newUser(t, st, "after@x.com")
-		if u.ID <= 205 {
+		mustNil(t, "SyncUserIDs", st.SyncUserIDs(ctx))
+		if u := newUser(t, st, "after@x.com"); u.ID <= 205 {
 			t.Errorf("CreateUser after import got id %d, want > 205", u.ID)
 		}
 	})
 }
 
 func TestSessions(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st store.Store) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
 		ctx := t.Context()
 		u := newUser(t, st, "s@x.com")
 		created := time.Date(2026, 2, 1, 10, 0, 0, 111222333, offset)
 		expires := created.Add(30 * 24 * time.Hour)
-		first := store.RefreshToken{Hash: hash("first"), SessionID: "sess", IssuedAt: created, ExpiresAt: expires.Add(-time.Minute)}
-		mustNil(t, "CreateSession", st.CreateSession(ctx,
-			store.Session{ID: "sess", UserID: u.ID, CreatedAt: created, ExpiresAt: expires}, first))
+		mustNil(t, "CreateSession", st.CreateSession(ctx, auth.Session{ID: "sess", UserID: u.ID, CreatedAt: created, ExpiresAt: expires}))
+		first := auth.StoredRefreshToken{Hash: hash("first"), SessionID: "sess", IssuedAt: created, ExpiresAt: expires.Add(-time.Minute)}
+		mustNil(t, "InsertRefreshToken", st.InsertRefreshToken(ctx, first))
 
 		s := session(t, st, "sess")
 		if s.ID != "sess" || s.UserID != u.ID || s.RevokedAt != nil || s.RevokedReason != "" {
@@ -357,192 +297,97 @@ func TestSessions(t *testing.T) {
 
 		tok := refreshToken(t, st, hash("first"))
 		if string(tok.Hash) != string(hash("first")) || tok.SessionID != "sess" || tok.RetiredAt != nil {
-			t.Errorf("RefreshToken = %+v", tok)
+			t.Errorf("StoredRefreshToken = %+v", tok)
 		}
-		wantTime(t, "RefreshToken IssuedAt", tok.IssuedAt, created)
-		wantTime(t, "RefreshToken ExpiresAt", tok.ExpiresAt, first.ExpiresAt)
+		wantTime(t, "StoredRefreshToken IssuedAt", tok.IssuedAt, created)
+		wantTime(t, "StoredRefreshToken ExpiresAt", tok.ExpiresAt, first.ExpiresAt)
 
-		_, err := st.Session(ctx, "nope")
-		wantErr(t, "Session of a missing id", err, store.ErrNotFound)
+		wantNoSession(t, st, "missing", "nope")
 		wantNoToken(t, st, "missing", hash("nope"))
 
-		// A first token that cannot be stored takes the session with it.
-		err = st.CreateSession(ctx, store.Session{ID: "sess2", UserID: u.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)},
-			store.RefreshToken{Hash: hash("first"), SessionID: "sess2", IssuedAt: base, ExpiresAt: base.Add(time.Hour)})
-		wantErr(t, "CreateSession with a taken token hash", err, store.ErrConflict)
-		_, err = st.Session(ctx, "sess2")
-		wantErr(t, "Session after a failed CreateSession", err, store.ErrNotFound)
-		if tok := refreshToken(t, st, hash("first")); tok.SessionID != "sess" {
-			t.Errorf("failed CreateSession moved the token to %q", tok.SessionID)
-		}
-
-		err = st.CreateSession(ctx, store.Session{ID: "sess", UserID: u.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)},
-			store.RefreshToken{Hash: hash("other"), SessionID: "sess", IssuedAt: base, ExpiresAt: base.Add(time.Hour)})
-		wantErr(t, "CreateSession with a taken id", err, store.ErrConflict)
-		wantNoToken(t, st, "failed CreateSession", hash("other"))
-
-		err = st.CreateSession(ctx, store.Session{ID: "orphan", UserID: u.ID + 1000, CreatedAt: base, ExpiresAt: base.Add(time.Hour)},
-			store.RefreshToken{Hash: hash("orphan"), SessionID: "orphan", IssuedAt: base, ExpiresAt: base.Add(time.Hour)})
-		if err == nil {
+		wantErr(t, "CreateSession with a taken id",
+			st.CreateSession(ctx, auth.Session{ID: "sess", UserID: u.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}), auth.ErrConflict)
+		if err := st.CreateSession(ctx, auth.Session{ID: "orphan", UserID: u.ID + 1000, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}); err == nil {
 			t.Error("CreateSession for a missing user succeeded")
 		}
-		wantNoToken(t, st, "CreateSession for a missing user", hash("orphan"))
+		wantErr(t, "InsertRefreshToken with a taken hash",
+			st.InsertRefreshToken(ctx, auth.StoredRefreshToken{Hash: hash("first"), SessionID: "sess", IssuedAt: base, ExpiresAt: base.Add(time.Hour)}), auth.ErrConflict)
+
+		// Retiring keeps the time and the sealed successor; extending never
+		// moves an expiry earlier.
+		retired := created.Add(time.Minute)
+		mustNil(t, "RetireRefreshToken", st.RetireRefreshToken(ctx, hash("first"), retired, []byte("sealed")))
+		tok = refreshToken(t, st, hash("first"))
+		wantOptTime(t, "RetiredAt", tok.RetiredAt, retired)
+		if string(tok.Successor) != "sealed" {
+			t.Errorf("Successor = %q, want the sealed pair", tok.Successor)
+		}
+		mustNil(t, "ExtendSession later", st.ExtendSession(ctx, "sess", expires.Add(time.Hour)))
+		wantTime(t, "ExpiresAt after extending", session(t, st, "sess").ExpiresAt, expires.Add(time.Hour))
+		mustNil(t, "ExtendSession earlier", st.ExtendSession(ctx, "sess", expires))
+		wantTime(t, "ExpiresAt after an earlier extension", session(t, st, "sess").ExpiresAt, expires.Add(time.Hour))
 	})
 }
 
-// next is the token a rotation at now issues, valid for an hour.
-func next(label, sessionID string, now time.Time) store.RefreshToken {
-	return store.RefreshToken{Hash: hash(label), SessionID: sessionID, IssuedAt: now, ExpiresAt: now.Add(time.Hour)}
-}
-
-// rotate is RotateRefreshToken when the replayed successor does not matter.
-func rotate(ctx context.Context, st store.Store, r store.Rotation) error {
-	_, err := st.RotateRefreshToken(ctx, r)
-	return err
-}
-
-func TestRotateRefreshToken(t *testing.T) {
-	const grace = 10 * time.Second
-	storetest.Each(t, func(t *testing.T, st store.Store) {
+// A transaction writes all or nothing: a write that fails takes the earlier
+// ones of its transaction with it.
+func TestInTxIsAtomic(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
 		ctx := t.Context()
-		u := newUser(t, st, "r@x.com")
-		newSession(t, st, u.ID, "s", hash("t0"), base, base.Add(time.Hour))
+		u := newUser(t, st, "tx@x.com")
+		newSession(t, st, u.ID, "sess", hash("first"), base, base.Add(time.Hour))
 
-		// Normal rotation: retire t0 with its sealed successor, store t1, extend the session.
-		now := base.Add(10 * time.Minute)
-		n1 := next("t1", "s", now)
-		sealed := []byte("sealed pair of t1")
-		replayed, err := st.RotateRefreshToken(ctx, store.Rotation{SessionID: "s", OldHash: hash("t0"), Next: n1, Successor: sealed, Now: now, Grace: grace})
-		mustNil(t, "rotate t0", err)
-		if replayed != nil {
-			t.Errorf("a normal rotation replayed %q", replayed)
-		}
-		retiredAt := now
-		t0 := refreshToken(t, st, hash("t0"))
-		wantOptTime(t, "t0 RetiredAt", t0.RetiredAt, retiredAt)
-		if string(t0.Successor) != string(sealed) {
-			t.Errorf("t0 Successor = %q, want the sealed pair", t0.Successor)
-		}
-		t1 := refreshToken(t, st, hash("t1"))
-		if t1.SessionID != "s" || t1.RetiredAt != nil {
-			t.Errorf("t1 = %+v, want live in s", t1)
-		}
-		wantTime(t, "t1 ExpiresAt", t1.ExpiresAt, n1.ExpiresAt)
-		wantTime(t, "session ExpiresAt after rotation", session(t, st, "s").ExpiresAt, n1.ExpiresAt)
-
-		// Within the grace interval (up to its last microsecond) t0 yields the
-		// same sealed successor again and nothing is written: no second token,
-		// no fork of the session.
-		for i, at := range []time.Time{retiredAt.Add(5 * time.Second), retiredAt.Add(grace)} {
-			label := fmt.Sprintf("would-be%d", i)
-			replayed, err := st.RotateRefreshToken(ctx, store.Rotation{
-				SessionID: "s", OldHash: hash("t0"), Next: next(label, "s", at), Successor: []byte("other"), Now: at, Grace: grace,
-			})
-			mustNil(t, "rotate t0 within grace at "+at.Sub(retiredAt).String(), err)
-			if string(replayed) != string(sealed) {
-				t.Errorf("replayed %q, want t0's sealed successor", replayed)
+		// A first token that cannot be stored takes its session with it.
+		err := st.InTx(ctx, func(tx auth.Tx) error {
+			if err := tx.CreateSession(ctx, auth.Session{ID: "sess2", UserID: u.ID, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}); err != nil {
+				return err
 			}
-			wantNoToken(t, st, "a replay", hash(label))
-			wantOptTime(t, "t0 RetiredAt after a replay", refreshToken(t, st, hash("t0")).RetiredAt, retiredAt)
-			wantLive(t, st, "s")
+			return tx.InsertRefreshToken(ctx, auth.StoredRefreshToken{Hash: hash("first"), SessionID: "sess2", IssuedAt: base, ExpiresAt: base.Add(time.Hour)})
+		})
+		wantErr(t, "InTx with a taken token hash", err, auth.ErrConflict)
+		wantNoSession(t, st, "after a failed InTx", "sess2")
+		if tok := refreshToken(t, st, hash("first")); tok.SessionID != "sess" {
+			t.Errorf("failed InTx moved the token to %q", tok.SessionID)
 		}
 
-		// One microsecond after the grace interval it is reuse: the session is
-		// revoked and the would-be token is not stored.
-		late := retiredAt.Add(grace + time.Microsecond)
-		err = rotate(ctx, st, store.Rotation{SessionID: "s", OldHash: hash("t0"), Next: next("late", "s", late), Now: late, Grace: grace})
-		wantErr(t, "rotate t0 after grace", err, store.ErrReuseDetected)
-		wantRevoked(t, st, "s", store.ReasonReuse, late)
-		wantNoToken(t, st, "rotation after grace", hash("late"))
-
-		// From now on every token of the session is refused, even the live t1.
-		later := late.Add(time.Second)
-		for _, old := range []string{"t1", "t0"} {
-			err := rotate(ctx, st, store.Rotation{SessionID: "s", OldHash: hash(old), Next: next("after-"+old, "s", later), Now: later, Grace: grace})
-			wantErr(t, "rotate "+old+" in a session revoked for reuse", err, store.ErrTokenReused)
-			wantNoToken(t, st, "rotation in a revoked session", hash("after-"+old))
-		}
-		if got := refreshToken(t, st, hash("t1")); got.RetiredAt != nil {
-			t.Errorf("a refused rotation retired t1 at %v", got.RetiredAt)
-		}
-		wantRevoked(t, st, "s", store.ReasonReuse, late)
-	})
-}
-
-func TestRotateRefreshTokenStrict(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st store.Store) {
-		ctx := t.Context()
-		u := newUser(t, st, "strict@x.com")
-		newSession(t, st, u.ID, "s", hash("t0"), base, base.Add(time.Hour))
-		mustNil(t, "rotate", rotate(ctx, st, store.Rotation{SessionID: "s", OldHash: hash("t0"), Next: next("t1", "s", base), Now: base}))
-		// Grace 0: the same instant is already too late.
-		err := rotate(ctx, st, store.Rotation{SessionID: "s", OldHash: hash("t0"), Next: next("t2", "s", base), Now: base})
-		wantErr(t, "immediate reuse with Grace 0", err, store.ErrTokenReused)
-		wantRevoked(t, st, "s", store.ReasonReuse, base)
-		wantNoToken(t, st, "strict reuse", hash("t2"))
-	})
-}
-
-func TestRotateRefreshTokenRefused(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st store.Store) {
-		ctx := t.Context()
-		u := newUser(t, st, "refused@x.com")
-		other := newUser(t, st, "other@x.com")
-		newSession(t, st, u.ID, "a", hash("a0"), base, base.Add(time.Hour))
-		newSession(t, st, u.ID, "b", hash("b0"), base, base.Add(time.Hour))
-		newSession(t, st, other.ID, "c", hash("c0"), base, base.Add(time.Hour))
-		now := base.Add(time.Minute)
-
-		// refused checks that a failed rotation wrote nothing.
-		refused := func(what string, r store.Rotation, target error) {
-			t.Helper()
-			err := rotate(ctx, st, r)
-			wantErr(t, what, err, target)
-			if !errors.Is(err, store.ErrConflict) {
-				wantNoToken(t, st, what, r.Next.Hash)
+		// A successor that cannot be stored rolls back the retirement and the
+		// extension of a rotation.
+		later := base.Add(time.Minute)
+		err = st.InTx(ctx, func(tx auth.Tx) error {
+			if _, err := tx.LockSession(ctx, "sess"); err != nil {
+				return err
 			}
-			for _, h := range []string{"a0", "b0", "c0"} {
-				if tok := refreshToken(t, st, hash(h)); tok.RetiredAt != nil {
-					t.Errorf("%s: retired %s", what, h)
-				}
+			if err := tx.RetireRefreshToken(ctx, hash("first"), later, []byte("sealed")); err != nil {
+				return err
 			}
-			for _, id := range []string{"a", "b", "c"} {
-				wantTime(t, what+": session "+id+" ExpiresAt", session(t, st, id).ExpiresAt, base.Add(time.Hour))
+			if err := tx.ExtendSession(ctx, "sess", later.Add(2*time.Hour)); err != nil {
+				return err
 			}
+			return tx.InsertRefreshToken(ctx, auth.StoredRefreshToken{Hash: hash("first"), SessionID: "sess", IssuedAt: later, ExpiresAt: later.Add(time.Hour)})
+		})
+		wantErr(t, "InTx with a taken successor hash", err, auth.ErrConflict)
+		if tok := refreshToken(t, st, hash("first")); tok.RetiredAt != nil || tok.Successor != nil {
+			t.Errorf("a failed InTx retired the token: %+v", tok)
 		}
-		refused("unknown old hash", store.Rotation{SessionID: "a", OldHash: hash("nope"), Next: next("x1", "a", now), Now: now, Grace: time.Minute}, store.ErrNotFound)
-		refused("unknown session", store.Rotation{SessionID: "nope", OldHash: hash("a0"), Next: next("x2", "nope", now), Now: now, Grace: time.Minute}, store.ErrNotFound)
-		refused("token of another session of the user", store.Rotation{SessionID: "b", OldHash: hash("a0"), Next: next("x3", "b", now), Now: now, Grace: time.Minute}, store.ErrNotFound)
-		refused("token of another user's session", store.Rotation{SessionID: "a", OldHash: hash("c0"), Next: next("x4", "a", now), Now: now, Grace: time.Minute}, store.ErrNotFound)
-		// A Next that cannot be stored rolls the retirement and the extension back.
-		refused("next hash already taken", store.Rotation{SessionID: "a", OldHash: hash("a0"), Next: store.RefreshToken{Hash: hash("b0"), SessionID: "a", IssuedAt: now, ExpiresAt: now.Add(2 * time.Hour)}, Now: now, Grace: time.Minute}, store.ErrConflict)
-		if tok := refreshToken(t, st, hash("b0")); tok.SessionID != "b" {
-			t.Errorf("failed rotation moved b0 to session %q", tok.SessionID)
-		}
-		for _, id := range []string{"a", "b", "c"} {
-			wantLive(t, st, id)
-		}
+		wantTime(t, "ExpiresAt after a failed InTx", session(t, st, "sess").ExpiresAt, base.Add(time.Hour))
 
-		// Logout: every rotation of the session is refused as revoked, not as
-		// reuse, and the logout reason stays.
-		logout := now.Add(time.Minute)
-		mustNil(t, "rotate b0", rotate(ctx, st, store.Rotation{SessionID: "b", OldHash: hash("b0"), Next: next("b1", "b", now), Now: now}))
-		mustNil(t, "RevokeSession", st.RevokeSession(ctx, "b", store.ReasonLogout, logout))
-		after := logout.Add(time.Hour)
-		for _, old := range []string{"b1", "b0"} {
-			err := rotate(ctx, st, store.Rotation{SessionID: "b", OldHash: hash(old), Next: next("b-after-"+old, "b", after), Now: after})
-			wantErr(t, "rotate "+old+" after logout", err, store.ErrSessionRevoked)
-			wantNoToken(t, st, "rotate after logout", hash("b-after-"+old))
+		// An error of fn's own rolls back too, and comes back as it was.
+		mine := errors.New("changed my mind")
+		err = st.InTx(ctx, func(tx auth.Tx) error {
+			if err := tx.RevokeSession(ctx, "sess", auth.ReasonLogout, later); err != nil {
+				return err
+			}
+			return mine
+		})
+		if err != mine {
+			t.Errorf("InTx returned %v, want fn's own error", err)
 		}
-		if tok := refreshToken(t, st, hash("b1")); tok.RetiredAt != nil {
-			t.Errorf("rotation after logout retired b1 at %v", tok.RetiredAt)
-		}
-		wantRevoked(t, st, "b", store.ReasonLogout, logout)
+		wantLive(t, st, "sess")
 	})
 }
 
 func TestRevokeSessions(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st store.Store) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
 		ctx := t.Context()
 		u := newUser(t, st, "u@x.com")
 		other := newUser(t, st, "o@x.com")
@@ -552,35 +397,45 @@ func TestRevokeSessions(t *testing.T) {
 		newSession(t, st, other.ID, "o1", hash("o1"), base, base.Add(time.Hour))
 
 		first := base.Add(time.Minute)
-		mustNil(t, "RevokeSession", st.RevokeSession(ctx, "u1", store.ReasonLogout, first))
-		wantRevoked(t, st, "u1", store.ReasonLogout, first)
-		mustNil(t, "RevokeSession again", st.RevokeSession(ctx, "u1", store.ReasonReuse, first.Add(time.Minute)))
-		wantRevoked(t, st, "u1", store.ReasonLogout, first)
+		mustNil(t, "RevokeSession", st.RevokeSession(ctx, "u1", auth.ReasonLogout, first))
+		wantRevoked(t, st, "u1", auth.ReasonLogout, first)
+		mustNil(t, "RevokeSession again", st.RevokeSession(ctx, "u1", auth.ReasonReuse, first.Add(time.Minute)))
+		wantRevoked(t, st, "u1", auth.ReasonLogout, first)
 		wantLive(t, st, "u2")
 
 		all := base.Add(time.Hour / 2)
-		n, err := st.RevokeUserSessions(ctx, u.ID, store.ReasonLogoutAll, all)
+		n, err := st.RevokeUserSessions(ctx, u.ID, auth.ReasonLogoutAll, all)
 		mustNil(t, "RevokeUserSessions", err)
 		if n != 2 {
 			t.Errorf("RevokeUserSessions = %d, want 2 (u1 was already revoked)", n)
 		}
-		wantRevoked(t, st, "u1", store.ReasonLogout, first)
-		wantRevoked(t, st, "u2", store.ReasonLogoutAll, all)
-		wantRevoked(t, st, "u3", store.ReasonLogoutAll, all)
+		wantRevoked(t, st, "u1", auth.ReasonLogout, first)
+		wantRevoked(t, st, "u2", auth.ReasonLogoutAll, all)
+		wantRevoked(t, st, "u3", auth.ReasonLogoutAll, all)
 		wantLive(t, st, "o1")
 
-		n, err = st.RevokeUserSessions(ctx, u.ID, store.ReasonLogoutAll, all.Add(time.Minute))
+		n, err = st.RevokeUserSessions(ctx, u.ID, auth.ReasonLogoutAll, all.Add(time.Minute))
 		mustNil(t, "RevokeUserSessions again", err)
 		if n != 0 {
 			t.Errorf("second RevokeUserSessions = %d, want 0", n)
 		}
-		wantRevoked(t, st, "u2", store.ReasonLogoutAll, all)
+		wantRevoked(t, st, "u2", auth.ReasonLogoutAll, all)
 	})
+}
+
+// deleteExpired is one batch of each, as auth's cleanup runs them.
+func deleteExpired(ctx context.Context, st store.DB, before time.Time, batch int) (int64, error) {
+	tokens, err := st.DeleteExpiredRefreshTokens(ctx, before, batch)
+	if err != nil {
+		return tokens, err
+	}
+	sessions, err := st.DeleteExpiredSessions(ctx, before, batch)
+	return tokens + sessions, err
 }
 
 func TestDeleteExpired(t *testing.T) {
 	const batch = 10
-	storetest.Each(t, func(t *testing.T, st store.Store) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
 		ctx := t.Context()
 		u := newUser(t, st, "e@x.com")
 		now := base
@@ -599,8 +454,9 @@ func TestDeleteExpired(t *testing.T) {
 			id := fmt.Sprintf("live%d", i)
 			start := now.Add(-3 * time.Hour)
 			newSession(t, st, u.ID, id, hash(id+"-old"), start, now.Add(-2*time.Hour))
-			cur := store.RefreshToken{Hash: hash(id + "-cur"), SessionID: id, IssuedAt: start, ExpiresAt: now.Add(time.Hour)}
-			mustNil(t, "rotate "+id, rotate(ctx, st, store.Rotation{SessionID: id, OldHash: hash(id + "-old"), Next: cur, Now: start}))
+			cur := auth.StoredRefreshToken{Hash: hash(id + "-cur"), SessionID: id, IssuedAt: start, ExpiresAt: now.Add(time.Hour)}
+			mustNil(t, "InsertRefreshToken "+id, st.InsertRefreshToken(ctx, cur))
+			mustNil(t, "ExtendSession "+id, st.ExtendSession(ctx, id, cur.ExpiresAt))
 			liveSessions = append(liveSessions, id)
 			liveTokens = append(liveTokens, cur.Hash)
 			expiredTokens = append(expiredTokens, hash(id+"-old"))
@@ -609,10 +465,10 @@ func TestDeleteExpired(t *testing.T) {
 		sessionsLeft := func(ids []string) int {
 			n := 0
 			for _, id := range ids {
-				if _, err := st.Session(ctx, id); err == nil {
+				if _, _, err := st.SessionUser(ctx, id); err == nil {
 					n++
-				} else if !errors.Is(err, store.ErrNotFound) {
-					t.Fatalf("Session %s: %v", id, err)
+				} else if !errors.Is(err, auth.ErrNotFound) {
+					t.Fatalf("SessionUser %s: %v", id, err)
 				}
 			}
 			return n
@@ -620,19 +476,19 @@ func TestDeleteExpired(t *testing.T) {
 		tokensLeft := func(hashes [][]byte) int {
 			n := 0
 			for _, h := range hashes {
-				if _, err := st.RefreshToken(ctx, h); err == nil {
+				if _, err := st.StoredRefreshToken(ctx, h); err == nil {
 					n++
-				} else if !errors.Is(err, store.ErrNotFound) {
-					t.Fatalf("RefreshToken: %v", err)
+				} else if !errors.Is(err, auth.ErrNotFound) {
+					t.Fatalf("StoredRefreshToken: %v", err)
 				}
 			}
 			return n
 		}
 
-		n, err := st.DeleteExpired(ctx, now, batch)
-		mustNil(t, "DeleteExpired", err)
+		n, err := deleteExpired(ctx, st, now, batch)
+		mustNil(t, "deleteExpired", err)
 		if n != 2*batch {
-			t.Errorf("first DeleteExpired = %d, want %d (a full batch of each)", n, 2*batch)
+			t.Errorf("first deleteExpired = %d, want %d (a full batch of each)", n, 2*batch)
 		}
 		if left := sessionsLeft(expiredSessions); left != 25-batch {
 			t.Errorf("after one batch %d expired sessions left, want %d", left, 25-batch)
@@ -645,12 +501,12 @@ func TestDeleteExpired(t *testing.T) {
 		calls := 1
 		for n > 0 {
 			if calls > 10 {
-				t.Fatalf("DeleteExpired still deleting after %d calls", calls)
+				t.Fatalf("deleteExpired still deleting after %d calls", calls)
 			}
-			n, err = st.DeleteExpired(ctx, now, batch)
-			mustNil(t, "DeleteExpired", err)
+			n, err = deleteExpired(ctx, st, now, batch)
+			mustNil(t, "deleteExpired", err)
 			if n > 2*batch {
-				t.Errorf("DeleteExpired = %d, want at most %d", n, 2*batch)
+				t.Errorf("deleteExpired = %d, want at most %d", n, 2*batch)
 			}
 			calls++
 		}
@@ -677,7 +533,7 @@ func TestDeleteExpired(t *testing.T) {
 }
 
 func TestMigrateIdempotent(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st store.Store) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
 		u := newUser(t, st, "m@x.com")
 		for i := range 2 {
 			if err := st.Migrate(t.Context()); err != nil {
@@ -691,178 +547,69 @@ func TestMigrateIdempotent(t *testing.T) {
 	})
 }
 
-// twoPostgres opens two pools on one fresh, migrated PostgreSQL database: two
-// replicas of the service.
-func twoPostgres(t *testing.T) []store.Store {
+// rawDB opens the database behind a storetest URL with database/sql, and
+// says which goose dialect and migrations it takes.
+func rawDB(t *testing.T, url string) (*sql.DB, goose.Dialect, fs.FS) {
 	t.Helper()
-	url := pgtest.NewDatabase(t)
-	var out []store.Store
-	for range 2 {
-		st, err := store.OpenPostgres(t.Context(), url)
-		mustNil(t, "OpenPostgres", err)
-		t.Cleanup(func() { st.Close() })
-		mustNil(t, "Migrate", st.Migrate(t.Context()))
-		out = append(out, st)
+	if path, ok := strings.CutPrefix(url, "sqlite:"); ok {
+		db, err := sql.Open("sqlite", "file:"+path)
+		mustNil(t, "open SQLite", err)
+		t.Cleanup(func() { db.Close() })
+		files, _ := fs.Sub(sqlfiles.SQLiteMigrations, "sqlite/migrations")
+		return db, goose.DialectSQLite3, files
 	}
-	return out
+	db, err := sql.Open("pgx", url)
+	mustNil(t, "open PostgreSQL", err)
+	t.Cleanup(func() { db.Close() })
+	files, _ := fs.Sub(sqlfiles.PostgresMigrations, "migrations")
+	return db, goose.DialectPostgres, files
 }
 
-// twoSQLite opens two handles on one migrated SQLite file: two processes
-// sharing the file.
-func twoSQLite(t *testing.T) []store.Store {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "auth.db")
-	var out []store.Store
-	for range 2 {
-		st, err := store.OpenSQLite(t.Context(), path)
-		mustNil(t, "OpenSQLite", err)
-		t.Cleanup(func() { st.Close() })
-		mustNil(t, "Migrate", st.Migrate(t.Context()))
-		out = append(out, st)
-	}
-	return out
-}
-
-// race is the outcome of rotating one token from many goroutines at once.
-type race struct {
-	nows     []time.Time
-	nexts    [][]byte
-	errs     []error
-	replayed [][]byte
-}
-
-const racers = 50
-
-// rotateAtOnce creates session "s" with token "old" and has racers goroutines,
-// spread over stores, rotate "old" at once, each with its own Next and Now.
-func rotateAtOnce(t *testing.T, stores []store.Store, grace time.Duration) race {
-	t.Helper()
-	ctx := t.Context()
-	u := newUser(t, stores[0], "race@x.com")
-	newSession(t, stores[0], u.ID, "s", hash("old"), base, base.Add(time.Hour))
-
-	r := race{nows: make([]time.Time, racers), nexts: make([][]byte, racers), errs: make([]error, racers), replayed: make([][]byte, racers)}
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range racers {
-		r.nows[i] = base.Add(time.Minute + time.Duration(i)*time.Millisecond)
-		n := next(fmt.Sprintf("next%02d", i), "s", r.nows[i])
-		r.nexts[i] = n.Hash
-		st := stores[i%len(stores)]
-		wg.Go(func() {
-			<-start
-			r.replayed[i], r.errs[i] = st.RotateRefreshToken(ctx, store.Rotation{
-				SessionID: "s", OldHash: hash("old"), Next: n, Successor: []byte(fmt.Sprintf("sealed %02d", i)), Now: r.nows[i], Grace: grace,
-			})
+// Users created before email keys existed get theirs when the database is
+// migrated, and are found by any form of their address.
+func TestMigrationFillsEmailKeys(t *testing.T) {
+	_ = stdlib.GetDefaultDriver() // registers "pgx" for database/sql
+	for _, kind := range storetest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			ctx := t.Context()
+			url := storetest.URL(t, kind)
+			db, dialect, files := rawDB(t, url)
+			old, err := goose.NewProvider(dialect, db, files)
+			mustNil(t, "goose provider", err)
+			_, err = old.UpTo(ctx, 4)
+			mustNil(t, "migrate up to 00004", err)
+			for i, email := range []string{"Élodie@Example.com", "plain@x.com"} {
+				_, err := db.ExecContext(ctx, fmt.Sprintf(
+					"INSERT INTO users (email, password_hash, is_active, is_staff, is_superuser, date_joined) VALUES ('%s', 'h', TRUE, FALSE, FALSE, %s)",
+					email, map[goose.Dialect]string{goose.DialectPostgres: "now()", goose.DialectSQLite3: fmt.Sprint(base.UnixMicro() + int64(i))}[dialect]))
+				mustNil(t, "insert "+email, err)
+			}
+			st := storetest.OpenURL(t, url) // migrates the rest
+			for _, email := range []string{"élodie@example.com", "PLAIN@X.COM"} {
+				if _, err := st.UserByEmail(ctx, email); err != nil {
+					t.Errorf("UserByEmail(%q) after the migration: %v", email, err)
+				}
+			}
+			_, err = st.CreateUser(ctx, auth.User{Email: "ÉLODIE@example.com", PasswordHash: "h", DateJoined: base})
+			wantErr(t, "CreateUser of a migrated address in another case", err, auth.ErrConflict)
 		})
 	}
-	close(start)
-	wg.Wait()
-	return r
-}
-
-// checkGraceRace: with a grace interval every concurrent rotation succeeds;
-// the first retires the token and the others are handed its successor back:
-// one live token, one session.
-func checkGraceRace(t *testing.T, stores []store.Store) {
-	r := rotateAtOnce(t, stores, 10*time.Second)
-	st := stores[1]
-	for i, err := range r.errs {
-		if err != nil {
-			t.Errorf("rotation %d: %v", i, err)
-		}
-	}
-	old := refreshToken(t, st, hash("old"))
-	if old.RetiredAt == nil {
-		t.Fatal("old token not retired")
-	}
-	winner := -1
-	for i, now := range r.nows {
-		if old.RetiredAt.Equal(now) {
-			winner = i
-		}
-	}
-	if winner < 0 {
-		t.Fatalf("old RetiredAt %v is no rotation's Now", old.RetiredAt)
-	}
-	for i, h := range r.nexts {
-		tok, err := st.RefreshToken(t.Context(), h)
-		switch {
-		case i == winner && (err != nil || tok.SessionID != "s" || tok.RetiredAt != nil):
-			t.Errorf("the winner's token = %+v, %v; want live in s", tok, err)
-		case i != winner && !errors.Is(err, store.ErrNotFound):
-			t.Errorf("rotation %d stored a second live token (err %v): the session forked", i, err)
-		}
-		if i != winner && string(r.replayed[i]) != fmt.Sprintf("sealed %02d", winner) {
-			t.Errorf("rotation %d replayed %q, want the winner's sealed successor", i, r.replayed[i])
-		}
-	}
-	wantLive(t, st, "s")
-	wantTime(t, "session ExpiresAt", session(t, st, "s").ExpiresAt, r.nows[winner].Add(time.Hour))
-}
-
-// checkStrictRace: with Grace 0 exactly one concurrent rotation succeeds; the
-// next one revokes the session and all the others find it revoked.
-func checkStrictRace(t *testing.T, stores []store.Store) {
-	r := rotateAtOnce(t, stores, 0)
-	st := stores[1]
-	winner := -1
-	for i, err := range r.errs {
-		switch {
-		case err == nil:
-			if winner >= 0 {
-				t.Errorf("rotations %d and %d both succeeded", winner, i)
-			}
-			winner = i
-		case !errors.Is(err, store.ErrTokenReused):
-			t.Errorf("rotation %d: %v, want nil or ErrTokenReused", i, err)
-		}
-	}
-	if winner < 0 {
-		t.Fatal("no rotation succeeded")
-	}
-	wantOptTime(t, "old RetiredAt", refreshToken(t, st, hash("old")).RetiredAt, r.nows[winner])
-	for i, h := range r.nexts {
-		_, err := st.RefreshToken(t.Context(), h)
-		switch {
-		case i == winner && err != nil:
-			t.Errorf("winner's token: %v", err)
-		case i != winner && !errors.Is(err, store.ErrNotFound):
-			t.Errorf("refused rotation %d stored its token (err %v)", i, err)
-		}
-	}
-	s := session(t, st, "s")
-	if s.RevokedAt == nil || s.RevokedReason != store.ReasonReuse {
-		t.Errorf("session = %+v, want revoked for reuse", s)
-	}
-}
-
-func TestRotateConcurrentPostgres(t *testing.T) {
-	t.Run("grace", func(t *testing.T) { checkGraceRace(t, twoPostgres(t)) })
-	t.Run("strict", func(t *testing.T) { checkStrictRace(t, twoPostgres(t)) })
-}
-
-func TestRotateConcurrentSQLite(t *testing.T) {
-	t.Run("grace", func(t *testing.T) { checkGraceRace(t, twoSQLite(t)) })
-	t.Run("strict", func(t *testing.T) { checkStrictRace(t, twoSQLite(t)) })
 }
 
 func TestDeletedUserIDsAreNeverReused(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st store.Store) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
 		ctx := t.Context()
 		joined := time.Now().UTC()
-		first, err := st.CreateUser(ctx, store.NewUser{Email: "first@example.com", PasswordHash: "x", IsActive: true, DateJoined: joined})
+		first, err := st.CreateUser(ctx, auth.User{Email: "first@example.com", PasswordHash: "x", IsActive: true, DateJoined: joined})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.DeleteUser(ctx, first.ID); err != nil {
-			t.Fatal(err)
-		}
+		storetest.DeleteUser(t, st, first.ID)
 		// An import also moves the PostgreSQL sequence; it must not move it back.
-		if _, err := st.ImportUsers(ctx, nil); err != nil {
+		if err := st.SyncUserIDs(ctx); err != nil {
 			t.Fatal(err)
 		}
-		second, err := st.CreateUser(ctx, store.NewUser{Email: "second@example.com", PasswordHash: "x", IsActive: true, DateJoined: joined})
+		second, err := st.CreateUser(ctx, auth.User{Email: "second@example.com", PasswordHash: "x", IsActive: true, DateJoined: joined})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -873,7 +620,7 @@ func TestDeletedUserIDsAreNeverReused(t *testing.T) {
 }
 
 func TestSessionUser(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st store.Store) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
 		ctx := t.Context()
 		u := newUser(t, st, "owner@x.com")
 		newUser(t, st, "someone-else@x.com")
@@ -885,6 +632,6 @@ func TestSessionUser(t *testing.T) {
 		}
 		wantTime(t, "session ExpiresAt", sess.ExpiresAt, base.Add(time.Hour))
 		_, _, err = st.SessionUser(ctx, "missing")
-		wantErr(t, "SessionUser of a missing session", err, store.ErrNotFound)
+		wantErr(t, "SessionUser of a missing session", err, auth.ErrNotFound)
 	})
 }

@@ -8,10 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
-	"github.com/ecommerce/auth-service/internal/store"
+	"github.com/ecommerce/auth-service/internal/auth"
 )
 
 // record is one object of a dumpdata file.
@@ -29,9 +28,11 @@ type record struct {
 	} `json:"fields"`
 }
 
-// Parse reads a whole dumpdata file and returns its users, or an error naming
-// the first bad record; it never returns part of a file.
-func Parse(r io.Reader) ([]store.NewUser, error) {
+// Parse reads a whole dumpdata file and returns its users, for
+// auth.Service.ImportUsers, or an error naming the first bad record; it never
+// returns part of a file. Emails follow the service's one rule (auth.ValidEmail,
+// auth.EmailKey), and must come without surrounding white space.
+func Parse(r io.Reader) ([]auth.User, error) {
 	var records []record
 	dec := json.NewDecoder(r)
 	if err := dec.Decode(&records); err != nil {
@@ -44,7 +45,7 @@ func Parse(r io.Reader) ([]store.NewUser, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("unexpected data after the JSON array")
 	}
-	users := make([]store.NewUser, 0, len(records))
+	users := make([]auth.User, 0, len(records))
 	ids := map[int64]bool{}
 	emails := map[string]bool{}
 	for i, rec := range records {
@@ -52,7 +53,7 @@ func Parse(r io.Reader) ([]store.NewUser, error) {
 		if err != nil {
 			return nil, fmt.Errorf("record %d: %w", i+1, err)
 		}
-		key := strings.ToLower(u.Email)
+		key := auth.EmailKey(u.Email)
 		if ids[u.ID] || emails[key] {
 			return nil, fmt.Errorf("record %d: duplicate pk %d or email %q", i+1, u.ID, u.Email)
 		}
@@ -62,25 +63,25 @@ func Parse(r io.Reader) ([]store.NewUser, error) {
 	return users, nil
 }
 
-func convert(rec record) (store.NewUser, error) {
+func convert(rec record) (auth.User, error) {
 	f := rec.Fields
 	switch {
 	case rec.PK == nil || *rec.PK <= 0:
-		return store.NewUser{}, errors.New(`"pk" must be a positive integer`)
+		return auth.User{}, errors.New(`"pk" must be a positive integer`)
 	case f == nil:
-		return store.NewUser{}, errors.New(`"fields" is missing`)
-	case f.Email == nil || !strings.Contains(*f.Email, "@") || strings.TrimSpace(*f.Email) != *f.Email:
-		return store.NewUser{}, errors.New(`"email" is missing or not an address`)
+		return auth.User{}, errors.New(`"fields" is missing`)
+	case f.Email == nil || !auth.ValidEmail(*f.Email) || auth.TrimEmail(*f.Email) != *f.Email:
+		return auth.User{}, errors.New(`"email" is missing or not an address`)
 	case f.Password == nil || *f.Password == "":
-		return store.NewUser{}, errors.New(`"password" is missing`)
+		return auth.User{}, errors.New(`"password" is missing`)
 	case f.DateJoined == nil:
-		return store.NewUser{}, errors.New(`"date_joined" is missing`)
+		return auth.User{}, errors.New(`"date_joined" is missing`)
 	}
 	joined, err := parseTime(*f.DateJoined)
 	if err != nil {
-		return store.NewUser{}, fmt.Errorf(`"date_joined": %w`, err)
+		return auth.User{}, fmt.Errorf(`"date_joined": %w`, err)
 	}
-	u := store.NewUser{
+	u := auth.User{
 		ID: *rec.PK, Email: *f.Email, PasswordHash: *f.Password, IsActive: true,
 		IsStaff: f.IsStaff, IsSuperuser: f.IsSuperuser, DateJoined: joined,
 	}
@@ -90,7 +91,7 @@ func convert(rec record) (store.NewUser, error) {
 	if f.LastLogin != nil {
 		t, err := parseTime(*f.LastLogin)
 		if err != nil {
-			return store.NewUser{}, fmt.Errorf(`"last_login": %w`, err)
+			return auth.User{}, fmt.Errorf(`"last_login": %w`, err)
 		}
 		u.LastLogin = &t
 	}

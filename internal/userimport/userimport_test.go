@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/password"
-	"github.com/ecommerce/auth-service/internal/store"
 	"github.com/ecommerce/auth-service/internal/userimport"
 )
 
@@ -53,7 +53,7 @@ func record(pk string, f fields) string {
 
 func array(records ...string) string { return "[" + strings.Join(records, ",\n") + "]" }
 
-func parse(tb testing.TB, input string) []store.NewUser {
+func parse(tb testing.TB, input string) []auth.User {
 	tb.Helper()
 	users, err := userimport.Parse(strings.NewReader(input))
 	if err != nil {
@@ -67,7 +67,7 @@ func date(y int, m time.Month, d, h, min, s, ms int) time.Time {
 }
 
 // sameUser compares users, times by instant and in UTC.
-func sameUser(tb testing.TB, got, want store.NewUser) {
+func sameUser(tb testing.TB, got, want auth.User) {
 	tb.Helper()
 	if got.ID != want.ID || got.Email != want.Email || got.PasswordHash != want.PasswordHash ||
 		got.IsActive != want.IsActive || got.IsStaff != want.IsStaff || got.IsSuperuser != want.IsSuperuser {
@@ -92,7 +92,7 @@ func TestParseExample(t *testing.T) {
 	if len(users) != 1 {
 		t.Fatalf("Parse returned %d users; want 1", len(users))
 	}
-	sameUser(t, users[0], store.NewUser{
+	sameUser(t, users[0], auth.User{
 		ID: 1, Email: "a@example.com", PasswordHash: pbkdf2Hash, IsActive: true,
 		DateJoined: date(2024, 1, 1, 0, 0, 0, 0),
 	})
@@ -104,32 +104,32 @@ func TestParseFields(t *testing.T) {
 		name   string
 		pk     string
 		modify func(*fields)
-		want   store.NewUser
+		want   auth.User
 	}{
-		{"defaults", "1", func(*fields) {}, store.NewUser{ID: 1, IsActive: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0)}},
+		{"defaults", "1", func(*fields) {}, auth.User{ID: 1, IsActive: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0)}},
 		{"large pk", "9007199254740993", func(*fields) {},
-			store.NewUser{ID: 9007199254740993, IsActive: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0)}},
+			auth.User{ID: 9007199254740993, IsActive: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0)}},
 		{"flags", "2", func(f *fields) { f.IsActive, f.IsStaff, f.IsSuperuser = "false", "true", "true" },
-			store.NewUser{ID: 2, IsActive: false, IsStaff: true, IsSuperuser: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0)}},
+			auth.User{ID: 2, IsActive: false, IsStaff: true, IsSuperuser: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0)}},
 		{"is_active missing means active", "3", func(f *fields) { f.IsActive = "" },
-			store.NewUser{ID: 3, IsActive: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0)}},
+			auth.User{ID: 3, IsActive: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0)}},
 		{"unusable password kept", "4", func(f *fields) { f.Password = `"!Xk3cbkNqQ1Zr7u0gW8yHf2eJp5tLm9aSdVo4iBzT"` },
-			store.NewUser{ID: 4, IsActive: true, PasswordHash: "!Xk3cbkNqQ1Zr7u0gW8yHf2eJp5tLm9aSdVo4iBzT", DateJoined: date(2024, 1, 1, 0, 0, 0, 0)}},
+			auth.User{ID: 4, IsActive: true, PasswordHash: "!Xk3cbkNqQ1Zr7u0gW8yHf2eJp5tLm9aSdVo4iBzT", DateJoined: date(2024, 1, 1, 0, 0, 0, 0)}},
 		{"milliseconds", "5", func(f *fields) {
 			f.DateJoined, f.LastLogin = `"2024-01-02T03:04:05.123Z"`, `"2024-01-02T03:04:05.123Z"`
-		}, store.NewUser{ID: 5, IsActive: true, DateJoined: lastLogin, LastLogin: &lastLogin}},
+		}, auth.User{ID: 5, IsActive: true, DateJoined: lastLogin, LastLogin: &lastLogin}},
 		{"offset +02:00", "6", func(f *fields) {
 			f.DateJoined, f.LastLogin = `"2024-01-01T02:00:00+02:00"`, `"2024-01-02T05:04:05.123+02:00"`
-		}, store.NewUser{ID: 6, IsActive: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0), LastLogin: &lastLogin}},
+		}, auth.User{ID: 6, IsActive: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0), LastLogin: &lastLogin}},
 		{"negative offset crossing midnight", "7", func(f *fields) { f.DateJoined = `"2023-12-31T19:00:00-05:00"` },
-			store.NewUser{ID: 7, IsActive: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0)}},
+			auth.User{ID: 7, IsActive: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0)}},
 		{"naive (USE_TZ = False) is UTC", "8", func(f *fields) {
 			f.DateJoined, f.LastLogin = `"2024-01-01T00:00:00"`, `"2024-01-02T03:04:05.123"`
-		}, store.NewUser{ID: 8, IsActive: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0), LastLogin: &lastLogin}},
+		}, auth.User{ID: 8, IsActive: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0), LastLogin: &lastLogin}},
 		{"microseconds", "9", func(f *fields) { f.DateJoined = `"2024-01-01T00:00:00.000001Z"` },
-			store.NewUser{ID: 9, IsActive: true, DateJoined: time.Date(2024, 1, 1, 0, 0, 0, 1000, time.UTC)}},
+			auth.User{ID: 9, IsActive: true, DateJoined: time.Date(2024, 1, 1, 0, 0, 0, 1000, time.UTC)}},
 		{"last_login missing", "10", func(f *fields) { f.LastLogin = "" },
-			store.NewUser{ID: 10, IsActive: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0)}},
+			auth.User{ID: 10, IsActive: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -260,12 +260,12 @@ func TestParseDjangoFixture(t *testing.T) {
 	}
 	lastLogin := date(2024, 1, 2, 3, 4, 5, 123)
 	want := []struct {
-		user   store.NewUser
+		user   auth.User
 		prefix string
 	}{
-		{store.NewUser{ID: 1, Email: "user1@example.com", IsActive: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0)}, "pbkdf2_sha256$260000$"},
-		{store.NewUser{ID: 2, Email: "user2@example.com", IsActive: true, DateJoined: date(2024, 1, 2, 0, 0, 0, 0), LastLogin: &lastLogin}, "argon2$argon2id$v=19$"},
-		{store.NewUser{ID: 3, Email: "user3@example.com", IsActive: true, DateJoined: date(2024, 1, 3, 0, 0, 0, 0)}, "bcrypt_sha256$$2b$12$"},
+		{auth.User{ID: 1, Email: "user1@example.com", IsActive: true, DateJoined: date(2024, 1, 1, 0, 0, 0, 0)}, "pbkdf2_sha256$260000$"},
+		{auth.User{ID: 2, Email: "user2@example.com", IsActive: true, DateJoined: date(2024, 1, 2, 0, 0, 0, 0), LastLogin: &lastLogin}, "argon2$argon2id$v=19$"},
+		{auth.User{ID: 3, Email: "user3@example.com", IsActive: true, DateJoined: date(2024, 1, 3, 0, 0, 0, 0)}, "bcrypt_sha256$$2b$12$"},
 	}
 	if len(users) != len(want) {
 		t.Fatalf("Parse returned %d users; want %d", len(users), len(want))

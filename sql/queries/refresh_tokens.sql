@@ -2,7 +2,7 @@
 INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at)
 VALUES (@token_hash, @session_id, @issued_at, @expires_at);
 
--- name: GetRefreshToken :one
+-- name: GetStoredRefreshToken :one
 SELECT * FROM refresh_tokens WHERE token_hash = @token_hash;
 
 -- name: RetireRefreshToken :exec

@@ -2,9 +2,6 @@
 INSERT INTO sessions (id, user_id, created_at, expires_at)
 VALUES (@id, @user_id, @created_at, @expires_at);
 
--- name: GetSession :one
-SELECT * FROM sessions WHERE id = @id;
-
 -- Serializes every rotation of one session, across processes.
 -- name: LockSession :one
 SELECT * FROM sessions WHERE id = @id FOR UPDATE;

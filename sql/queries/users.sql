@@ -1,11 +1,11 @@
 -- name: CreateUser :one
-INSERT INTO users (email, password_hash, is_active, is_staff, is_superuser, date_joined)
-VALUES (@email, @password_hash, @is_active, @is_staff, @is_superuser, @date_joined)
+INSERT INTO users (email, email_key, password_hash, is_active, is_staff, is_superuser, date_joined)
+VALUES (@email, @email_key, @password_hash, @is_active, @is_staff, @is_superuser, @date_joined)
 RETURNING *;
 
 -- name: ImportUser :exec
-INSERT INTO users (id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login)
-VALUES (@id, @email, @password_hash, @is_active, @is_staff, @is_superuser, @date_joined, @last_login);
+INSERT INTO users (id, email, email_key, password_hash, is_active, is_staff, is_superuser, date_joined, last_login)
+VALUES (@id, @email, @email_key, @password_hash, @is_active, @is_staff, @is_superuser, @date_joined, @last_login);
 
 -- Imported ids bypass the identity sequence; move it past them. It only ever
 -- moves forward, so the id of a deleted user is never handed out again.
@@ -15,8 +15,8 @@ SELECT setval(pg_get_serial_sequence('users', 'id'), GREATEST(
     nextval(pg_get_serial_sequence('users', 'id'))
 ));
 
--- name: GetUserByEmail :one
-SELECT * FROM users WHERE lower(email) = lower(@email);
+-- name: GetUserByEmailKey :one
+SELECT * FROM users WHERE email_key = @email_key;
 
 -- name: GetUserByID :one
 SELECT * FROM users WHERE id = @id;
@@ -27,9 +27,3 @@ UPDATE users SET last_login = @last_login::timestamptz WHERE id = @id;
 -- Compare-and-set: a concurrent password change wins over a hash upgrade.
 -- name: ReplacePasswordHash :exec
 UPDATE users SET password_hash = @new_hash WHERE id = @id AND password_hash = @old_hash;
-
--- name: SetUserActive :exec
-UPDATE users SET is_active = @is_active WHERE id = @id;
-
--- name: DeleteUser :exec
-DELETE FROM users WHERE id = @id;

@@ -2,9 +2,6 @@
 INSERT INTO sessions (id, user_id, created_at, expires_at)
 VALUES (@id, @user_id, @created_at, @expires_at);
 
--- name: GetSession :one
-SELECT * FROM sessions WHERE id = @id;
-
 -- SQLite has no FOR UPDATE: transactions start with BEGIN IMMEDIATE instead.
 -- name: LockSession :one
 SELECT * FROM sessions WHERE id = @id;

@@ -1,0 +1,75 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ecommerce/auth-service/internal/token"
+)
+
+// Logout revokes the session of a refresh token. It is idempotent: logging
+// out of a revoked session succeeds. The token must still verify.
+func (s *Service) Logout(ctx context.Context, raw string) error {
+	claims, err := s.keys.Parse(raw, s.now(), token.Refresh)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrTokenInvalid, err)
+	}
+	stored, err := s.store.StoredRefreshToken(ctx, HashToken(raw))
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("%w: unknown refresh token", ErrTokenInvalid)
+	} else if err != nil {
+		return fmt.Errorf("auth: logout: %w", err)
+	}
+	if stored.RetiredAt != nil {
+		// Logging out still ends the session, but a retired token in use is
+		// worth knowing about.
+		s.log.WarnContext(ctx, "logout with a retired refresh token",
+			"user_id", claims.UserID, "session_id", claims.SessionID, "jti", claims.ID)
+	}
+	if err := s.store.RevokeSession(ctx, claims.SessionID, ReasonLogout, s.now()); err != nil {
+		return fmt.Errorf("auth: logout: %w", err)
+	}
+	return nil
+}
+
+// LogoutAll revokes every session of a user.
+func (s *Service) LogoutAll(ctx context.Context, userID int64) error {
+	n, err := s.store.RevokeUserSessions(ctx, userID, ReasonLogoutAll, s.now())
+	if err != nil {
+		return fmt.Errorf("auth: logout all: %w", err)
+	}
+	s.log.InfoContext(ctx, "all sessions revoked", "user_id", userID, "sessions", n)
+	return nil
+}
+
+// Cleanup deletes expired refresh tokens and sessions in batches of at most
+// batch rows each, until none are left or ctx ends, and returns how many
+// went. A revoked session is kept until it expires, so that a replayed token
+// is still recognised as reuse until then.
+func (s *Service) Cleanup(ctx context.Context, batch int) (int64, error) {
+	var total int64
+	for ctx.Err() == nil {
+		n, err := s.deleteExpiredBatch(ctx, s.now(), batch)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		if n < int64(batch) {
+			break
+		}
+	}
+	return total, nil
+}
+
+// deleteExpiredBatch deletes one batch of expired refresh tokens and one of
+// expired sessions (whose remaining tokens go with them).
+func (s *Service) deleteExpiredBatch(ctx context.Context, before time.Time, batch int) (int64, error) {
+	tokens, err := s.store.DeleteExpiredRefreshTokens(ctx, before, batch)
+	if err != nil {
+		return tokens, err
+	}
+	sessions, err := s.store.DeleteExpiredSessions(ctx, before, batch)
+	return tokens + sessions, err
+}

@@ -1,0 +1,103 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ecommerce/auth-service/internal/token"
+)
+
+// Principal is who an access token speaks for: a live user and the session
+// the token belongs to.
+type Principal struct {
+	User      User
+	SessionID string
+}
+
+// Authenticate verifies an access token and returns its principal: the user
+// must exist and be active, and the session must be live.
+func (s *Service) Authenticate(ctx context.Context, raw string) (Principal, error) {
+	claims, err := s.keys.Parse(raw, s.now(), token.Access)
+	if err != nil {
+		return Principal{}, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
+	}
+	user, err := s.owner(ctx, claims)
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{User: user, SessionID: claims.SessionID}, nil
+}
+
+// Verify checks a token of either type: signature, expiry, user, session, and
+// for a refresh token that it has not been retired.
+func (s *Service) Verify(ctx context.Context, raw string) error {
+	claims, err := s.keys.Parse(raw, s.now())
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrTokenInvalid, err)
+	}
+	if _, err := s.owner(ctx, claims); err != nil {
+		return err
+	}
+	if claims.TokenType != token.Refresh {
+		return nil
+	}
+	stored, err := s.store.StoredRefreshToken(ctx, HashToken(raw))
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("%w: unknown refresh token", ErrTokenInvalid)
+	case err != nil:
+		return fmt.Errorf("auth: verify: %w", err)
+	case stored.RetiredAt != nil:
+		return fmt.Errorf("%w: refresh token already used", ErrTokenInvalid)
+	}
+	return nil
+}
+
+// checkSession fails unless sess is live: with ErrTokenReused for a session
+// revoked because a token was reused, with ErrTokenInvalid otherwise.
+func checkSession(sess Session) error {
+	switch {
+	case sess.RevokedAt == nil:
+		return nil
+	case sess.RevokedReason == ReasonReuse:
+		return ErrTokenReused
+	}
+	return fmt.Errorf("%w: session revoked", ErrTokenInvalid)
+}
+
+// activeUser loads a token's user and fails with ErrUserNotFound or ErrUserInactive.
+func (s *Service) activeUser(ctx context.Context, id int64) (User, error) {
+	user, err := s.store.UserByID(ctx, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return User{}, ErrUserNotFound
+	case err != nil:
+		return User{}, fmt.Errorf("auth: load user: %w", err)
+	case !user.IsActive:
+		return User{}, ErrUserInactive
+	}
+	return user, nil
+}
+
+// owner loads the session and user a verified token names, in one round
+// trip, and fails unless the user exists and is active and the session is
+// live. Only when the session is gone does it look further, to tell a
+// deleted user from an expired session.
+func (s *Service) owner(ctx context.Context, claims token.Claims) (User, error) {
+	sess, user, err := s.store.SessionUser(ctx, claims.SessionID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		if _, err := s.activeUser(ctx, claims.UserID); err != nil {
+			return User{}, err
+		}
+		return User{}, fmt.Errorf("%w: unknown session", ErrTokenInvalid)
+	case err != nil:
+		return User{}, fmt.Errorf("auth: load session: %w", err)
+	case user.ID != claims.UserID:
+		return User{}, fmt.Errorf("%w: session of another user", ErrTokenInvalid)
+	case !user.IsActive:
+		return User{}, ErrUserInactive
+	}
+	return user, checkSession(sess)
+}
