@@ -52,7 +52,7 @@ func New(svc *auth.Service, log *slog.Logger) (http.Handler, error) {
 	h := &Handler{auth: svc, log: log, spec: spec}
 
 	r := chi.NewRouter()
-	r.Use(withRequestID, logRequests(log), recoverPanics(log), secureHeaders, limitBody, v.middleware, parseBearer)
+	r.Use(withClient, logRequests(log), recoverPanics(log), secureHeaders, limitBody, v.middleware, parseBearer)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeError(w, errNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { writeError(w, errMethodNotAllowed) })
 

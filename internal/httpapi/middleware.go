@@ -4,18 +4,22 @@ import (
 	"context"
 	"crypto/rand"
 	"log/slog"
+	"net"
 	"net/http"
 	"regexp"
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ecommerce/auth-service/internal/auth"
 )
 
 type ctxKey int
 
 const (
-	requestIDKey ctxKey = iota
-	bearerKey
+	bearerKey ctxKey = iota
 )
 
 // requestIDHeader carries the request id from the gateway and back to the client.
@@ -26,21 +30,44 @@ const requestIDHeader = "X-Request-ID"
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
 // RequestID returns the id of the request ctx belongs to, or "".
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+func RequestID(ctx context.Context) string { return auth.ClientOf(ctx).RequestID }
 
-// withRequestID takes the gateway's X-Request-ID, or makes one, and echoes it.
-func withRequestID(next http.Handler) http.Handler {
+// maxUserAgent bounds the User-Agent kept for logs and the domain.
+const maxUserAgent = 256
+
+// withClient identifies the request: it takes the gateway's X-Request-ID, or
+// makes one, and echoes it, and puts the caller (auth.Client) in the
+// request's context for the domain and the logs.
+func withClient(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(requestIDHeader)
 		if !validRequestID.MatchString(id) {
 			id = rand.Text()
 		}
 		w.Header().Set(requestIDHeader, id)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey, id)))
+		address, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			address = r.RemoteAddr
+		}
+		c := auth.Client{Address: address, UserAgent: printable(r.UserAgent(), maxUserAgent), RequestID: id}
+		next.ServeHTTP(w, r.WithContext(auth.WithClient(r.Context(), c)))
 	})
+}
+
+// printable returns s without control characters or invalid UTF-8, cut to
+// at most max bytes: safe to log and to store.
+func printable(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, s)
+	for len(s) > max {
+		_, size := utf8.DecodeLastRuneInString(s)
+		s = s[:len(s)-size]
+	}
+	return s
 }
 
 // statusRecorder remembers the status a handler wrote, for the access log.
