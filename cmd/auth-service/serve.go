@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"sync"
 	"time"
 
@@ -16,7 +15,6 @@ import (
 	"github.com/ecommerce/auth-service/internal/httpapi"
 	"github.com/ecommerce/auth-service/internal/password"
 	"github.com/ecommerce/auth-service/internal/store"
-	"github.com/ecommerce/auth-service/internal/token"
 )
 
 // serve runs the HTTP server until ctx ends, then shuts it down gracefully.
@@ -52,7 +50,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	svc := auth.New(st, keys, hasher, time.Now, auth.Params{
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, ReuseInterval: cfg.ReuseInterval,
 	}, log)
-	handler, err := httpapi.New(svc, log)
+	handler, err := httpapi.New(svc, httpapi.Options{Log: log})
 	if err != nil {
 		return err
 	}
@@ -118,38 +116,6 @@ func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.
 		log.Info("using PostgreSQL")
 	}
 	return st, nil
-}
-
-// loadKeys builds the signing and verification keys the configuration names.
-func loadKeys(cfg config.Config, log *slog.Logger) (*token.Keys, error) {
-	if cfg.JWTAlgorithm != token.HS256 {
-		pems := make([][]byte, 0, len(cfg.JWTKeyFiles))
-		for _, f := range cfg.JWTKeyFiles {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("AUTH_JWT_PRIVATE_KEYS: %w", err)
-			}
-			pems = append(pems, data)
-		}
-		keys, err := token.NewAsymmetric(cfg.JWTAlgorithm, pems)
-		if err != nil {
-			return nil, fmt.Errorf("AUTH_JWT_PRIVATE_KEYS: %w", err)
-		}
-		return keys, nil
-	}
-	secret := cfg.SecretKey
-	if len(secret) == 0 {
-		// Only the embedded default gets here (config.Load fails closed otherwise).
-		var err error
-		if secret, err = developmentSecret(cfg, log); err != nil {
-			return nil, err
-		}
-	}
-	keys, err := token.NewHS256(secret)
-	if err != nil {
-		return nil, fmt.Errorf("AUTH_SECRET_KEY: %w", err)
-	}
-	return keys, nil
 }
 
 // cleanupLoop deletes expired sessions and refresh tokens every interval.

@@ -35,7 +35,7 @@ func benchHandler(b *testing.B) (http.Handler, string) {
 	}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	svc := auth.New(st, keys, hasher, time.Now, auth.Params{AccessTTL: time.Hour, RefreshTTL: 2 * time.Hour}, log)
-	h, err := httpapi.New(svc, log)
+	h, err := httpapi.New(svc, httpapi.Options{Log: log})
 	if err != nil {
 		b.Fatal(err)
 	}

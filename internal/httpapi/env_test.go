@@ -95,7 +95,7 @@ func newAPIEnv(t *testing.T, st store.DB, opts ...envOption) *apiEnv {
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
 	svc := auth.New(st, keys, hasher, clk.Now, params, log)
-	handler, err := httpapi.New(svc, log)
+	handler, err := httpapi.New(svc, httpapi.Options{Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,9 +30,16 @@ type Handler struct {
 
 var _ oapi.StrictServerInterface = (*Handler)(nil)
 
+// Options are the HTTP layer's settings.
+type Options struct {
+	// Log receives the access log and the errors no client may see.
+	Log *slog.Logger
+}
+
 // New returns the service's whole HTTP handler: middleware, request
 // validation against api/openapi.yaml, and the operations.
-func New(svc *auth.Service, log *slog.Logger) (http.Handler, error) {
+func New(svc *auth.Service, opts Options) (http.Handler, error) {
+	log := opts.Log
 	doc, err := api.Load()
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: load OpenAPI document: %w", err)

@@ -132,7 +132,7 @@ func startAPI(t testing.TB, st store.DB, keys *token.Keys, hasher *password.Hash
 	logs := &logtest.Buffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc := auth.New(st, keys, hasher, time.Now, auth.Params{AccessTTL: 5 * time.Minute, RefreshTTL: 24 * time.Hour}, log)
-	h, err := httpapi.New(svc, log)
+	h, err := httpapi.New(svc, httpapi.Options{Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
