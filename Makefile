@@ -3,7 +3,7 @@ GO       ?= go
 BIN      ?= bin/auth-service
 TS_DIR   := clients/ts
 
-.PHONY: all generate generate-go generate-ts check-generated build run test lint e2e clean
+.PHONY: all generate generate-go generate-ts check-generated build run test lint e2e bench clean
 
 all: build
 
@@ -50,6 +50,11 @@ lint: $(TS_DIR)/node_modules
 ## e2e: two replicas and nginx on loopback, driven by the generated Go and TypeScript clients
 e2e: $(TS_DIR)/node_modules
 	$(GO) test -count=1 -tags e2e -v ./internal/e2e/
+
+## bench: the service against the bare baseline (bench/) on a fresh PostgreSQL database; knobs BENCH_DURATION, BENCH_CONNS, ... (see bench/cmd/bench)
+bench:
+	$(GO) build -o bin/bench ./bench/cmd/bench
+	bin/bench
 
 clean:
 	rm -rf bin
