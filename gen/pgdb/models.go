@@ -8,6 +8,25 @@ import (
 	"time"
 )
 
+type OneTimeToken struct {
+	TokenHash []byte
+	UserID    int64
+	Purpose   string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+type OutboxEvent struct {
+	ID            string
+	Type          string
+	Payload       []byte
+	CreatedAt     time.Time
+	Attempts      int32
+	NextAttemptAt time.Time
+	LockedUntil   *time.Time
+	LastError     *string
+}
+
 type RefreshTokenRow struct {
 	TokenHash []byte
 	SessionID string
@@ -27,13 +46,20 @@ type Session struct {
 }
 
 type User struct {
-	ID           int64
-	Email        string
-	PasswordHash string
-	IsActive     bool
-	IsStaff      bool
-	IsSuperuser  bool
-	DateJoined   time.Time
-	LastLogin    *time.Time
-	EmailKey     string
+	ID              int64
+	Email           string
+	PasswordHash    string
+	IsActive        bool
+	IsStaff         bool
+	IsSuperuser     bool
+	DateJoined      time.Time
+	LastLogin       *time.Time
+	EmailKey        string
+	EmailVerifiedAt *time.Time
+}
+
+type UserRole struct {
+	UserID    int64
+	Role      string
+	GrantedAt time.Time
 }

@@ -10,6 +10,22 @@ import (
 	"time"
 )
 
+const countLiveUserSessions = `-- name: CountLiveUserSessions :one
+SELECT count(*) FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+`
+
+type CountLiveUserSessionsParams struct {
+	UserID int64
+	Now    time.Time
+}
+
+func (q *Queries) CountLiveUserSessions(ctx context.Context, arg CountLiveUserSessionsParams) (int64, error) {
+	row := q.db.QueryRow(ctx, countLiveUserSessions, arg.UserID, arg.Now)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const createSession = `-- name: CreateSession :exec
 INSERT INTO sessions (id, user_id, created_at, expires_at)
 VALUES ($1, $2, $3, $4)
@@ -68,7 +84,7 @@ func (q *Queries) ExtendSession(ctx context.Context, arg ExtendSessionParams) er
 }
 
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login, users.email_key
+SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login, users.email_key, users.email_verified_at
 FROM sessions JOIN users ON users.id = sessions.user_id
 WHERE sessions.id = $1
 `
@@ -99,6 +115,7 @@ func (q *Queries) GetSessionUser(ctx context.Context, id string) (GetSessionUser
 		&i.User.DateJoined,
 		&i.User.LastLogin,
 		&i.User.EmailKey,
+		&i.User.EmailVerifiedAt,
 	)
 	return i, err
 }
@@ -120,6 +137,31 @@ func (q *Queries) LockSession(ctx context.Context, id string) (Session, error) {
 		&i.RevokedReason,
 	)
 	return i, err
+}
+
+const revokeOtherUserSessions = `-- name: RevokeOtherUserSessions :execrows
+UPDATE sessions SET revoked_at = $1::timestamptz, revoked_reason = $2::text
+WHERE user_id = $3 AND id <> $4 AND revoked_at IS NULL
+`
+
+type RevokeOtherUserSessionsParams struct {
+	RevokedAt time.Time
+	Reason    string
+	UserID    int64
+	KeepID    string
+}
+
+func (q *Queries) RevokeOtherUserSessions(ctx context.Context, arg RevokeOtherUserSessionsParams) (int64, error) {
+	result, err := q.db.Exec(ctx, revokeOtherUserSessions,
+		arg.RevokedAt,
+		arg.Reason,
+		arg.UserID,
+		arg.KeepID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const revokeSession = `-- name: RevokeSession :exec

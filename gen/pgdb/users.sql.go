@@ -10,20 +10,38 @@ import (
 	"time"
 )
 
+const activateUser = `-- name: ActivateUser :exec
+UPDATE users SET is_active = true, email_verified_at = COALESCE(email_verified_at, $1::timestamptz)
+WHERE id = $2
+`
+
+type ActivateUserParams struct {
+	VerifiedAt time.Time
+	ID         int64
+}
+
+// Activation also verifies an address not verified yet: whoever activates
+// (the owner with a token from the mailbox, or an administrator) vouches for it.
+func (q *Queries) ActivateUser(ctx context.Context, arg ActivateUserParams) error {
+	_, err := q.db.Exec(ctx, activateUser, arg.VerifiedAt, arg.ID)
+	return err
+}
+
 const createUser = `-- name: CreateUser :one
-INSERT INTO users (email, email_key, password_hash, is_active, is_staff, is_superuser, date_joined)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-RETURNING id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, email_key
+INSERT INTO users (email, email_key, password_hash, is_active, is_staff, is_superuser, date_joined, email_verified_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+RETURNING id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, email_key, email_verified_at
 `
 
 type CreateUserParams struct {
-	Email        string
-	EmailKey     string
-	PasswordHash string
-	IsActive     bool
-	IsStaff      bool
-	IsSuperuser  bool
-	DateJoined   time.Time
+	Email           string
+	EmailKey        string
+	PasswordHash    string
+	IsActive        bool
+	IsStaff         bool
+	IsSuperuser     bool
+	DateJoined      time.Time
+	EmailVerifiedAt *time.Time
 }
 
 func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, error) {
@@ -35,6 +53,7 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		arg.IsStaff,
 		arg.IsSuperuser,
 		arg.DateJoined,
+		arg.EmailVerifiedAt,
 	)
 	var i User
 	err := row.Scan(
@@ -47,12 +66,29 @@ func (q *Queries) CreateUser(ctx context.Context, arg CreateUserParams) (User, e
 		&i.DateJoined,
 		&i.LastLogin,
 		&i.EmailKey,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }
 
+const deactivateUser = `-- name: DeactivateUser :exec
+UPDATE users SET is_active = false, email_verified_at = COALESCE(email_verified_at, $1::timestamptz) WHERE id = $2
+`
+
+type DeactivateUserParams struct {
+	At time.Time
+	ID int64
+}
+
+// Deactivation also marks the address as taken in hand (verified), so that a
+// sign-up or a reset for it cannot reactivate the account.
+func (q *Queries) DeactivateUser(ctx context.Context, arg DeactivateUserParams) error {
+	_, err := q.db.Exec(ctx, deactivateUser, arg.At, arg.ID)
+	return err
+}
+
 const getUserByEmailKey = `-- name: GetUserByEmailKey :one
-SELECT id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, email_key FROM users WHERE email_key = $1
+SELECT id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, email_key, email_verified_at FROM users WHERE email_key = $1
 `
 
 func (q *Queries) GetUserByEmailKey(ctx context.Context, emailKey string) (User, error) {
@@ -68,12 +104,13 @@ func (q *Queries) GetUserByEmailKey(ctx context.Context, emailKey string) (User,
 		&i.DateJoined,
 		&i.LastLogin,
 		&i.EmailKey,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }
 
 const getUserByID = `-- name: GetUserByID :one
-SELECT id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, email_key FROM users WHERE id = $1
+SELECT id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, email_key, email_verified_at FROM users WHERE id = $1
 `
 
 func (q *Queries) GetUserByID(ctx context.Context, id int64) (User, error) {
@@ -89,25 +126,27 @@ func (q *Queries) GetUserByID(ctx context.Context, id int64) (User, error) {
 		&i.DateJoined,
 		&i.LastLogin,
 		&i.EmailKey,
+		&i.EmailVerifiedAt,
 	)
 	return i, err
 }
 
 const importUser = `-- name: ImportUser :exec
-INSERT INTO users (id, email, email_key, password_hash, is_active, is_staff, is_superuser, date_joined, last_login)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+INSERT INTO users (id, email, email_key, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, email_verified_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 `
 
 type ImportUserParams struct {
-	ID           int64
-	Email        string
-	EmailKey     string
-	PasswordHash string
-	IsActive     bool
-	IsStaff      bool
-	IsSuperuser  bool
-	DateJoined   time.Time
-	LastLogin    *time.Time
+	ID              int64
+	Email           string
+	EmailKey        string
+	PasswordHash    string
+	IsActive        bool
+	IsStaff         bool
+	IsSuperuser     bool
+	DateJoined      time.Time
+	LastLogin       *time.Time
+	EmailVerifiedAt *time.Time
 }
 
 func (q *Queries) ImportUser(ctx context.Context, arg ImportUserParams) error {
@@ -121,8 +160,44 @@ func (q *Queries) ImportUser(ctx context.Context, arg ImportUserParams) error {
 		arg.IsSuperuser,
 		arg.DateJoined,
 		arg.LastLogin,
+		arg.EmailVerifiedAt,
 	)
 	return err
+}
+
+const listUsers = `-- name: ListUsers :many
+SELECT id, email, password_hash, is_active, is_staff, is_superuser, date_joined, last_login, email_key, email_verified_at FROM users ORDER BY id
+`
+
+func (q *Queries) ListUsers(ctx context.Context) ([]User, error) {
+	rows, err := q.db.Query(ctx, listUsers)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []User
+	for rows.Next() {
+		var i User
+		if err := rows.Scan(
+			&i.ID,
+			&i.Email,
+			&i.PasswordHash,
+			&i.IsActive,
+			&i.IsStaff,
+			&i.IsSuperuser,
+			&i.DateJoined,
+			&i.LastLogin,
+			&i.EmailKey,
+			&i.EmailVerifiedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
 }
 
 const recordLogin = `-- name: RecordLogin :exec
@@ -152,6 +227,20 @@ type ReplacePasswordHashParams struct {
 // Compare-and-set: a concurrent password change wins over a hash upgrade.
 func (q *Queries) ReplacePasswordHash(ctx context.Context, arg ReplacePasswordHashParams) error {
 	_, err := q.db.Exec(ctx, replacePasswordHash, arg.NewHash, arg.ID, arg.OldHash)
+	return err
+}
+
+const setPasswordHash = `-- name: SetPasswordHash :exec
+UPDATE users SET password_hash = $1 WHERE id = $2
+`
+
+type SetPasswordHashParams struct {
+	PasswordHash string
+	ID           int64
+}
+
+func (q *Queries) SetPasswordHash(ctx context.Context, arg SetPasswordHashParams) error {
+	_, err := q.db.Exec(ctx, setPasswordHash, arg.PasswordHash, arg.ID)
 	return err
 }
 

@@ -4,6 +4,25 @@
 
 package sqlitedb
 
+type OneTimeToken struct {
+	TokenHash []byte
+	UserID    int64
+	Purpose   string
+	CreatedAt int64
+	ExpiresAt int64
+}
+
+type OutboxEvent struct {
+	ID            string
+	Type          string
+	Payload       []byte
+	CreatedAt     int64
+	Attempts      int64
+	NextAttemptAt int64
+	LockedUntil   *int64
+	LastError     *string
+}
+
 type RefreshTokenRow struct {
 	TokenHash []byte
 	SessionID string
@@ -23,13 +42,20 @@ type Session struct {
 }
 
 type User struct {
-	ID           int64
-	Email        string
-	PasswordHash string
-	IsActive     bool
-	IsStaff      bool
-	IsSuperuser  bool
-	DateJoined   int64
-	LastLogin    *int64
-	EmailKey     string
+	ID              int64
+	Email           string
+	PasswordHash    string
+	IsActive        bool
+	IsStaff         bool
+	IsSuperuser     bool
+	DateJoined      int64
+	LastLogin       *int64
+	EmailKey        string
+	EmailVerifiedAt *int64
+}
+
+type UserRole struct {
+	UserID    int64
+	Role      string
+	GrantedAt int64
 }

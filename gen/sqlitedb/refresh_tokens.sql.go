@@ -28,6 +28,20 @@ func (q *Queries) DeleteExpiredRefreshTokens(ctx context.Context, arg DeleteExpi
 	return result.RowsAffected()
 }
 
+const deleteLiveRefreshTokens = `-- name: DeleteLiveRefreshTokens :execrows
+DELETE FROM refresh_tokens WHERE session_id = ?1 AND retired_at IS NULL
+`
+
+// A password change keeps the session but replaces its live refresh token;
+// retired ones stay, so that replaying them is still recognised as reuse.
+func (q *Queries) DeleteLiveRefreshTokens(ctx context.Context, sessionID string) (int64, error) {
+	result, err := q.db.ExecContext(ctx, deleteLiveRefreshTokens, sessionID)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
+}
+
 const getStoredRefreshToken = `-- name: GetStoredRefreshToken :one
 SELECT token_hash, session_id, issued_at, expires_at, retired_at, successor FROM refresh_tokens WHERE token_hash = ?1
 `

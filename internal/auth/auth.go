@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ecommerce/auth-service/internal/password"
+	"github.com/ecommerce/auth-service/internal/passwordpolicy"
 	"github.com/ecommerce/auth-service/internal/token"
 )
 
@@ -21,6 +22,13 @@ type Params struct {
 	// ReuseInterval is the grace interval in which a just-retired refresh token
 	// still yields a working pair of its session; zero means strict rotation.
 	ReuseInterval time.Duration
+	// SignupOpen enables self-service sign-up (AUTH_SIGNUP=open).
+	SignupOpen bool
+	// EmailTokenTTL is how long a verification or reset token sent by email
+	// is valid.
+	EmailTokenTTL time.Duration
+	// Policy is what a new password must satisfy.
+	Policy passwordpolicy.Policy
 }
 
 // Pair is an access token and a refresh token of one session.
@@ -47,12 +55,15 @@ type Service struct {
 	now    func() time.Time
 	params Params
 	log    *slog.Logger
+	// eventsQueued wakes this process's event dispatcher when a use case has
+	// committed an event, so that delivery does not wait for the next poll.
+	eventsQueued chan struct{}
 }
 
 // New returns a Service. now is the clock (time.Now in production). keys may
 // be nil for a service that only manages users (the commands).
 func New(st Store, keys *token.Keys, hasher Hasher, now func() time.Time, p Params, log *slog.Logger) *Service {
-	return &Service{store: st, keys: keys, hasher: hasher, now: now, params: p, log: log}
+	return &Service{store: st, keys: keys, hasher: hasher, now: now, params: p, log: log, eventsQueued: make(chan struct{}, 1)}
 }
 
 // PublicKeys returns the public keys that verify the service's tokens, the

@@ -1,6 +1,10 @@
 package auth
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/ecommerce/auth-service/internal/passwordpolicy"
+)
 
 // Errors returned (wrapped) by the store. Driver errors are translated into
 // these at the store boundary, so the domain never sees pgx or SQLite errors.
@@ -30,4 +34,26 @@ var (
 	// ErrInvalidUser is returned for a user record the rules refuse: an email
 	// that is not valid (ValidEmail) or an empty password.
 	ErrInvalidUser = errors.New("auth: invalid user")
+	// ErrSignupClosed means self-service sign-up is switched off (AUTH_SIGNUP=closed).
+	ErrSignupClosed = errors.New("auth: sign-up is closed")
+	// ErrOneTimeTokenInvalid covers unknown, used, superseded and expired
+	// verification and reset tokens alike.
+	ErrOneTimeTokenInvalid = errors.New("auth: one-time token is invalid or expired")
+	// ErrWrongPassword means the current password given to confirm a
+	// password change is wrong.
+	ErrWrongPassword = errors.New("auth: current password is wrong")
+	// ErrInvalidRole is returned for a role name that is not ValidRole.
+	ErrInvalidRole = errors.New("auth: invalid role name")
 )
+
+// The password policy's refusals (returned wrapped in a *PasswordRefusal,
+// whose Message says why to the person who chose the password).
+var (
+	ErrPasswordTooShort   = passwordpolicy.ErrTooShort
+	ErrPasswordTooLong    = passwordpolicy.ErrTooLong
+	ErrPasswordTooCommon  = passwordpolicy.ErrTooCommon
+	ErrPasswordTooSimilar = passwordpolicy.ErrTooSimilar
+)
+
+// PasswordRefusal is why the password policy refused a password.
+type PasswordRefusal = passwordpolicy.Refusal

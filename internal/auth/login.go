@@ -30,7 +30,7 @@ func (s *Service) Login(ctx context.Context, email, pw string) (Pair, error) {
 	if rehash {
 		s.upgradeHash(ctx, user, pw)
 	}
-	return s.startSession(ctx, user.ID, s.now())
+	return s.startSession(ctx, user, s.now())
 }
 
 // upgradeHash replaces a Django-format or outdated hash with a fresh argon2id
@@ -50,9 +50,14 @@ func (s *Service) upgradeHash(ctx context.Context, user User, pw string) {
 
 // startSession stores a new session, its first refresh token and the login
 // time together: a login happens whole or not at all.
-func (s *Service) startSession(ctx context.Context, userID int64, now time.Time) (Pair, error) {
+func (s *Service) startSession(ctx context.Context, user User, now time.Time) (Pair, error) {
+	userID := user.ID
+	authz, err := s.authzOf(ctx, user)
+	if err != nil {
+		return Pair{}, fmt.Errorf("auth: login: %w", err)
+	}
 	sess := Session{ID: rand.Text(), UserID: userID, CreatedAt: now, ExpiresAt: now.Add(s.params.RefreshTTL)}
-	pair, first, err := s.mintPair(userID, sess.ID, now)
+	pair, first, err := s.mintPair(userID, sess.ID, now, authz)
 	if err != nil {
 		return Pair{}, err
 	}
@@ -71,14 +76,14 @@ func (s *Service) startSession(ctx context.Context, userID int64, now time.Time)
 	return pair, nil
 }
 
-// mintPair signs an access and a refresh token and returns the refresh token
-// as it is stored (hashed).
-func (s *Service) mintPair(userID int64, sessionID string, now time.Time) (Pair, StoredRefreshToken, error) {
-	access, err := s.keys.Mint(token.Access, userID, sessionID, now, s.params.AccessTTL)
+// mintPair signs an access token carrying authz and a refresh token, and
+// returns the refresh token as it is stored (hashed).
+func (s *Service) mintPair(userID int64, sessionID string, now time.Time, authz token.Authz) (Pair, StoredRefreshToken, error) {
+	access, err := s.keys.Mint(token.Access, userID, sessionID, now, s.params.AccessTTL, authz)
 	if err != nil {
 		return Pair{}, StoredRefreshToken{}, err
 	}
-	refresh, err := s.keys.Mint(token.Refresh, userID, sessionID, now, s.params.RefreshTTL)
+	refresh, err := s.keys.Mint(token.Refresh, userID, sessionID, now, s.params.RefreshTTL, token.Authz{})
 	if err != nil {
 		return Pair{}, StoredRefreshToken{}, err
 	}

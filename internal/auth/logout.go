@@ -44,7 +44,7 @@ func (s *Service) LogoutAll(ctx context.Context, userID int64) error {
 	return nil
 }
 
-// Cleanup deletes expired refresh tokens and sessions in batches of at most
+// Cleanup deletes expired refresh tokens, sessions and one-time tokens in batches of at most
 // batch rows each, until none are left or ctx ends, and returns how many
 // went. A revoked session is kept until it expires, so that a replayed token
 // is still recognised as reuse until then.
@@ -63,13 +63,18 @@ func (s *Service) Cleanup(ctx context.Context, batch int) (int64, error) {
 	return total, nil
 }
 
-// deleteExpiredBatch deletes one batch of expired refresh tokens and one of
-// expired sessions (whose remaining tokens go with them).
+// deleteExpiredBatch deletes one batch of expired refresh tokens, one of
+// expired sessions (whose remaining tokens go with them) and one of expired
+// one-time tokens.
 func (s *Service) deleteExpiredBatch(ctx context.Context, before time.Time, batch int) (int64, error) {
 	tokens, err := s.store.DeleteExpiredRefreshTokens(ctx, before, batch)
 	if err != nil {
 		return tokens, err
 	}
 	sessions, err := s.store.DeleteExpiredSessions(ctx, before, batch)
-	return tokens + sessions, err
+	if err != nil {
+		return tokens + sessions, err
+	}
+	oneTime, err := s.store.DeleteExpiredOneTimeTokens(ctx, before, batch)
+	return tokens + sessions + oneTime, err
 }

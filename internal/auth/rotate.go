@@ -20,10 +20,16 @@ func (s *Service) Rotate(ctx context.Context, raw string) (Pair, error) {
 	if err != nil {
 		return Pair{}, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
 	}
-	if _, err := s.activeUser(ctx, claims.UserID); err != nil {
+	user, err := s.activeUser(ctx, claims.UserID)
+	if err != nil {
 		return Pair{}, err
 	}
-	pair, next, err := s.mintPair(claims.UserID, claims.SessionID, now)
+	// The roles as they are now: a rotation after a role change picks it up.
+	authz, err := s.authzOf(ctx, user)
+	if err != nil {
+		return Pair{}, fmt.Errorf("auth: refresh: %w", err)
+	}
+	pair, next, err := s.mintPair(claims.UserID, claims.SessionID, now, authz)
 	if err != nil {
 		return Pair{}, err
 	}

@@ -234,7 +234,7 @@ func TestRotateRefused(t *testing.T) {
 
 		mint := func(userID int64, sid string) string {
 			t.Helper()
-			tok, err := r.keys.Mint(token.Refresh, userID, sid, base, refreshTTL)
+			tok, err := r.keys.Mint(token.Refresh, userID, sid, base, refreshTTL, token.Authz{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,9 @@ import (
 type Principal struct {
 	User      User
 	SessionID string
+	// Roles are the roles the access token carries: the user's roles, since
+	// a change of roles revokes the sessions whose tokens carry the old ones.
+	Roles []string
 }
 
 // Authenticate verifies an access token and returns its principal: the user
@@ -26,7 +29,7 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (Principal, erro
 	if err != nil {
 		return Principal{}, err
 	}
-	return Principal{User: user, SessionID: claims.SessionID}, nil
+	return Principal{User: user, SessionID: claims.SessionID, Roles: claims.Roles}, nil
 }
 
 // Verify checks a token of either type: signature, expiry, user, session, and

@@ -20,8 +20,11 @@ type Store interface {
 // and unique violations ErrConflict, wrapped; times come back in UTC.
 type Tx interface {
 	UserStore
+	RoleStore
 	SessionStore
 	RefreshTokenStore
+	OneTimeTokenStore
+	OutboxStore
 }
 
 // UserStore keeps users. Emails are matched by EmailKey.
@@ -39,6 +42,27 @@ type UserStore interface {
 	// ReplacePasswordHash swaps oldHash for newHash; it does nothing if the
 	// hash has changed meanwhile.
 	ReplacePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error
+	// ListUsers returns every user, by id.
+	ListUsers(ctx context.Context) ([]User, error)
+	SetPasswordHash(ctx context.Context, userID int64, hash string) error
+	// ActivateUser makes a user active and, if their address is not verified
+	// yet, marks it verified at at.
+	ActivateUser(ctx context.Context, userID int64, at time.Time) error
+	// DeactivateUser makes a user inactive and marks their address verified
+	// (taken in hand), so that neither a sign-up nor a reset reactivates them.
+	DeactivateUser(ctx context.Context, userID int64, at time.Time) error
+}
+
+// RoleStore keeps the roles of users.
+type RoleStore interface {
+	// UserRoles returns a user's roles, sorted.
+	UserRoles(ctx context.Context, userID int64) ([]string, error)
+	// AllUserRoles returns every user's roles, sorted, by user id.
+	AllUserRoles(ctx context.Context) (map[int64][]string, error)
+	// AddUserRole grants a role; added is false if the user had it already.
+	AddUserRole(ctx context.Context, userID int64, role string, at time.Time) (added bool, err error)
+	// RemoveUserRole takes a role away; removed is false if the user did not have it.
+	RemoveUserRole(ctx context.Context, userID int64, role string) (removed bool, err error)
 }
 
 // SessionStore keeps sessions.
@@ -56,6 +80,11 @@ type SessionStore interface {
 	RevokeSession(ctx context.Context, id, reason string, at time.Time) error
 	// RevokeUserSessions revokes every live session of a user and returns how many.
 	RevokeUserSessions(ctx context.Context, userID int64, reason string, at time.Time) (int64, error)
+	// RevokeOtherUserSessions revokes every live session of a user but keepID
+	// and returns how many.
+	RevokeOtherUserSessions(ctx context.Context, userID int64, keepID, reason string, at time.Time) (int64, error)
+	// CountLiveUserSessions counts a user's unrevoked sessions that expire after now.
+	CountLiveUserSessions(ctx context.Context, userID int64, now time.Time) (int64, error)
 	// DeleteExpiredSessions deletes at most batch sessions (and their tokens)
 	// that expired before before, and returns how many.
 	DeleteExpiredSessions(ctx context.Context, before time.Time, batch int) (int64, error)
@@ -71,4 +100,33 @@ type RefreshTokenStore interface {
 	// DeleteExpiredRefreshTokens deletes at most batch tokens that expired
 	// before before, and returns how many.
 	DeleteExpiredRefreshTokens(ctx context.Context, before time.Time, batch int) (int64, error)
+	// DeleteLiveRefreshTokens deletes a session's unretired refresh tokens.
+	DeleteLiveRefreshTokens(ctx context.Context, sessionID string) (int64, error)
+}
+
+// OneTimeTokenStore keeps the tokens sent by email, by hash and purpose.
+type OneTimeTokenStore interface {
+	InsertOneTimeToken(ctx context.Context, t OneTimeToken) error
+	OneTimeToken(ctx context.Context, hash []byte, purpose string) (OneTimeToken, error)
+	// ConsumeOneTimeToken deletes a token and returns it: of concurrent
+	// callers with one token, only one gets it; the others get ErrNotFound.
+	ConsumeOneTimeToken(ctx context.Context, hash []byte, purpose string) (OneTimeToken, error)
+	// DeleteUserOneTimeTokens deletes a user's tokens of one purpose.
+	DeleteUserOneTimeTokens(ctx context.Context, userID int64, purpose string) (int64, error)
+	// DeleteExpiredOneTimeTokens deletes at most batch tokens that expired
+	// before before, and returns how many.
+	DeleteExpiredOneTimeTokens(ctx context.Context, before time.Time, batch int) (int64, error)
+}
+
+// OutboxStore keeps the events waiting for delivery.
+type OutboxStore interface {
+	InsertOutboxEvent(ctx context.Context, e OutboxEvent) error
+	// ClaimOutboxEvents leases at most batch events due at now that no live
+	// lease holds, until until, counting an attempt for each. Concurrent
+	// claimers, in any process, never get the same event while its lease lasts.
+	ClaimOutboxEvents(ctx context.Context, now, until time.Time, batch int) ([]OutboxEvent, error)
+	// DeleteOutboxEvent removes a delivered event.
+	DeleteOutboxEvent(ctx context.Context, id string) error
+	// RescheduleOutboxEvent releases an event's lease and makes it due at next.
+	RescheduleOutboxEvent(ctx context.Context, id string, next time.Time, lastError string) error
 }

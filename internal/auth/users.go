@@ -6,8 +6,10 @@ import (
 	"fmt"
 )
 
-// CreateUser adds an active user with a hashed password (createsuperuser).
-// It returns ErrInvalidUser for an invalid email or an empty password, and
+// CreateUser adds an active, verified user with a hashed password, without
+// applying the password policy: the caller vouches for the password (tests,
+// fixtures). Accounts people use are made by CreateAccount or Register. It
+// returns ErrInvalidUser for an invalid email or an empty password, and
 // ErrConflict when the email is taken.
 func (s *Service) CreateUser(ctx context.Context, email, pw string, staff, superuser bool) (User, error) {
 	if !ValidEmail(email) || pw == "" {
@@ -17,8 +19,10 @@ func (s *Service) CreateUser(ctx context.Context, email, pw string, staff, super
 	if err != nil {
 		return User{}, err
 	}
+	now := s.now()
 	return s.store.CreateUser(ctx, User{
-		Email: TrimEmail(email), PasswordHash: hash, IsActive: true, IsStaff: staff, IsSuperuser: superuser, DateJoined: s.now(),
+		Email: TrimEmail(email), PasswordHash: hash, IsActive: true, IsStaff: staff, IsSuperuser: superuser,
+		DateJoined: now, EmailVerifiedAt: &now,
 	})
 }
 
@@ -48,6 +52,9 @@ func (s *Service) ImportUsers(ctx context.Context, users []User) (ImportResult, 
 				return err
 			}
 			u.Email = TrimEmail(u.Email)
+			// The Django service vouched for its users' addresses.
+			joined := u.DateJoined
+			u.EmailVerifiedAt = &joined
 			if err := tx.ImportUser(ctx, u); err != nil {
 				return fmt.Errorf("user %d: %w", u.ID, err)
 			}

@@ -305,7 +305,7 @@ func TestRejectedTokens(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		foreign, err := otherKeys.Mint(token.Access, u.ID, claims["sid"].(string), e.clock.Now(), time.Minute)
+		foreign, err := otherKeys.Mint(token.Access, u.ID, claims["sid"].(string), e.clock.Now(), time.Minute, token.Authz{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -381,13 +381,13 @@ func TestSimpleJWTAcceptsAccessTokens(t *testing.T) {
 	wantRejected(t, "refresh token", verify(t, secret, sample.Refresh))
 	wantRejected(t, "another secret", verify(t, secret+"x", sample.Access))
 	wantRejected(t, "user_id changed without re-signing", verify(t, secret, withPayload(t, sample.Access, "user_id", sampleU+1)))
-	expired, err := keys.Mint(token.Access, sampleU, "sid", time.Now().Add(-time.Hour), 5*time.Minute)
+	expired, err := keys.Mint(token.Access, sampleU, "sid", time.Now().Add(-time.Hour), 5*time.Minute, token.Authz{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantRejected(t, "expired access token", verify(t, secret, expired.Token))
 	// The control for the control: the same minting, unexpired, is accepted.
-	fresh, err := keys.Mint(token.Access, sampleU, "sid", time.Now(), 5*time.Minute)
+	fresh, err := keys.Mint(token.Access, sampleU, "sid", time.Now(), 5*time.Minute, token.Authz{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -507,7 +507,7 @@ func TestPyJWTVerifiesThroughJWKS(t *testing.T) {
 				wantVerified("access token", pyjwt(oldFile, oldToken.Access), oldKid)
 
 				wantRefused("user_id changed without re-signing", pyjwt(oldFile, withPayload(t, oldToken.Access, "user_id", user.ID+1)), "InvalidSignatureError")
-				expired, err := oldKeys.Mint(token.Access, user.ID, "sid", time.Now().Add(-time.Hour), 5*time.Minute)
+				expired, err := oldKeys.Mint(token.Access, user.ID, "sid", time.Now().Add(-time.Hour), 5*time.Minute, token.Authz{})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -102,7 +102,7 @@ func pgUser(u pgdb.User, err error) (auth.User, error) {
 	return auth.User{
 		ID: u.ID, Email: u.Email, PasswordHash: u.PasswordHash,
 		IsActive: u.IsActive, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser,
-		DateJoined: u.DateJoined.UTC(), LastLogin: optUTC(u.LastLogin),
+		DateJoined: u.DateJoined.UTC(), LastLogin: optUTC(u.LastLogin), EmailVerifiedAt: optUTC(u.EmailVerifiedAt),
 	}, nil
 }
 
@@ -128,6 +128,7 @@ func (a pgTx) CreateUser(ctx context.Context, u auth.User) (auth.User, error) {
 	return pgUser(a.q.CreateUser(ctx, pgdb.CreateUserParams{
 		Email: u.Email, EmailKey: auth.EmailKey(u.Email), PasswordHash: u.PasswordHash,
 		IsActive: u.IsActive, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, DateJoined: u.DateJoined,
+		EmailVerifiedAt: u.EmailVerifiedAt,
 	}))
 }
 
@@ -135,7 +136,7 @@ func (a pgTx) ImportUser(ctx context.Context, u auth.User) error {
 	return pgError(a.q.ImportUser(ctx, pgdb.ImportUserParams{
 		ID: u.ID, Email: u.Email, EmailKey: auth.EmailKey(u.Email), PasswordHash: u.PasswordHash,
 		IsActive: u.IsActive, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser,
-		DateJoined: u.DateJoined, LastLogin: u.LastLogin,
+		DateJoined: u.DateJoined, LastLogin: u.LastLogin, EmailVerifiedAt: u.EmailVerifiedAt,
 	}))
 }
 

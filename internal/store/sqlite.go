@@ -121,7 +121,7 @@ func sqliteUser(u sqlitedb.User, err error) (auth.User, error) {
 	return auth.User{
 		ID: u.ID, Email: u.Email, PasswordHash: u.PasswordHash,
 		IsActive: u.IsActive, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser,
-		DateJoined: fromMicros(u.DateJoined), LastLogin: optFromMicros(u.LastLogin),
+		DateJoined: fromMicros(u.DateJoined), LastLogin: optFromMicros(u.LastLogin), EmailVerifiedAt: optFromMicros(u.EmailVerifiedAt),
 	}, nil
 }
 
@@ -147,6 +147,7 @@ func (a sqliteTx) CreateUser(ctx context.Context, u auth.User) (auth.User, error
 	return sqliteUser(a.q.CreateUser(ctx, sqlitedb.CreateUserParams{
 		Email: u.Email, EmailKey: auth.EmailKey(u.Email), PasswordHash: u.PasswordHash,
 		IsActive: u.IsActive, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser, DateJoined: micros(u.DateJoined),
+		EmailVerifiedAt: optMicros(u.EmailVerifiedAt),
 	}))
 }
 
@@ -154,7 +155,7 @@ func (a sqliteTx) ImportUser(ctx context.Context, u auth.User) error {
 	return sqliteError(a.q.ImportUser(ctx, sqlitedb.ImportUserParams{
 		ID: u.ID, Email: u.Email, EmailKey: auth.EmailKey(u.Email), PasswordHash: u.PasswordHash,
 		IsActive: u.IsActive, IsStaff: u.IsStaff, IsSuperuser: u.IsSuperuser,
-		DateJoined: micros(u.DateJoined), LastLogin: optMicros(u.LastLogin),
+		DateJoined: micros(u.DateJoined), LastLogin: optMicros(u.LastLogin), EmailVerifiedAt: optMicros(u.EmailVerifiedAt),
 	}))
 }
 

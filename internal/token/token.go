@@ -1,6 +1,8 @@
 // Package token mints and verifies the service's JWTs. The claims are those
 // SimpleJWT writes and its verifiers read (token_type, exp, iat, jti, user_id),
-// plus sid, the session the token belongs to. Verification accepts only the
+// plus sid, the session the token belongs to, and on access tokens the
+// user's roles and staff flag where they have any (SimpleJWT ignores claims
+// it does not know, so its verifiers are unaffected). Verification accepts only the
 // configured algorithm and only configured keys: nothing in a token's header
 // (kid, jku, jwk, x5u) ever makes it fetch or trust another key.
 package token
@@ -34,7 +36,17 @@ type Claims struct {
 	TokenType Type   `json:"token_type"`
 	UserID    int64  `json:"user_id"`
 	SessionID string `json:"sid,omitempty"`
+	// Roles and IsStaff are omitted when empty and false.
+	Roles   []string `json:"roles,omitempty"`
+	IsStaff bool     `json:"is_staff,omitempty"`
 	jwt.RegisteredClaims
+}
+
+// Authz is what an access token tells downstream services about the user's
+// rights: their roles and whether they are staff.
+type Authz struct {
+	Roles   []string
+	IsStaff bool
 }
 
 // Issued is a freshly signed token with its claims.
@@ -43,12 +55,15 @@ type Issued struct {
 	Claims Claims
 }
 
-// Mint signs a new token of type typ for a user's session, valid for ttl from now.
-func (k *Keys) Mint(typ Type, userID int64, sessionID string, now time.Time, ttl time.Duration) (Issued, error) {
+// Mint signs a new token of type typ for a user's session, valid for ttl
+// from now, carrying authz's claims.
+func (k *Keys) Mint(typ Type, userID int64, sessionID string, now time.Time, ttl time.Duration, authz Authz) (Issued, error) {
 	claims := Claims{
 		TokenType: typ,
 		UserID:    userID,
 		SessionID: sessionID,
+		Roles:     authz.Roles,
+		IsStaff:   authz.IsStaff,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Subject:   strconv.FormatInt(userID, 10),
 			IssuedAt:  jwt.NewNumericDate(now),

@@ -59,7 +59,7 @@ func asymKeys(tb testing.TB, alg string, pems ...[]byte) *token.Keys {
 
 func mint(tb testing.TB, k *token.Keys, typ token.Type, userID int64, sid string, ttl time.Duration) token.Issued {
 	tb.Helper()
-	issued, err := k.Mint(typ, userID, sid, now, ttl)
+	issued, err := k.Mint(typ, userID, sid, now, ttl, token.Authz{})
 	if err != nil {
 		tb.Fatalf("Mint: %v", err)
 	}
@@ -755,7 +755,7 @@ func TestGenerateKey(t *testing.T) {
 func BenchmarkMintHS256(b *testing.B) {
 	k := hsKeys(b)
 	for b.Loop() {
-		if _, err := k.Mint(token.Access, 42, "s", now, 5*time.Minute); err != nil {
+		if _, err := k.Mint(token.Access, 42, "s", now, 5*time.Minute, token.Authz{}); err != nil {
 			b.Fatal(err)
 		}
 	}

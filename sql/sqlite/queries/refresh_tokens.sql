@@ -12,3 +12,8 @@ UPDATE refresh_tokens SET retired_at = CAST(@retired_at AS INTEGER), successor =
 DELETE FROM refresh_tokens WHERE token_hash IN (
     SELECT t.token_hash FROM refresh_tokens AS t WHERE t.expires_at < @before LIMIT @batch_size
 );
+
+-- A password change keeps the session but replaces its live refresh token;
+-- retired ones stay, so that replaying them is still recognised as reuse.
+-- name: DeleteLiveRefreshTokens :execrows
+DELETE FROM refresh_tokens WHERE session_id = @session_id AND retired_at IS NULL;

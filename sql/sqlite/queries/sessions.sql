@@ -30,3 +30,10 @@ DELETE FROM sessions WHERE id IN (
 SELECT sqlc.embed(sessions), sqlc.embed(users)
 FROM sessions JOIN users ON users.id = sessions.user_id
 WHERE sessions.id = @id;
+
+-- name: RevokeOtherUserSessions :execrows
+UPDATE sessions SET revoked_at = CAST(@revoked_at AS INTEGER), revoked_reason = CAST(@reason AS TEXT)
+WHERE user_id = @user_id AND id <> @keep_id AND revoked_at IS NULL;
+
+-- name: CountLiveUserSessions :one
+SELECT count(*) FROM sessions WHERE user_id = @user_id AND revoked_at IS NULL AND expires_at > @now;
