@@ -90,15 +90,14 @@ func openForCommand(ctx context.Context, e env, cfg config.Config) (store.DB, er
 	return st, nil
 }
 
-// minPasswordLen is the shortest password createsuperuser accepts.
-const minPasswordLen = 8
-
 // createSuperuser creates a staff superuser, prompting for what the flags
-// and environment do not give.
+// and environment do not give. The password policy applies unless
+// --force-weak.
 func createSuperuser(ctx context.Context, e env, args []string) error {
 	flags := newFlags("createsuperuser", e)
 	email := flags.String("email", "", "the superuser's email")
 	noInput := flags.Bool("noinput", false, "do not prompt; the password comes from AUTH_SUPERUSER_PASSWORD")
+	forceWeak := flags.Bool("force-weak", false, "accept a password the password policy refuses (tests only)")
 	if err := parseFlags(flags, args); err != nil {
 		return err
 	}
@@ -118,42 +117,58 @@ func createSuperuser(ctx context.Context, e env, args []string) error {
 				return err
 			}
 		}
-		if pw, err = in.secret("Password: "); err != nil {
+		if pw, err = in.newPassword(); err != nil {
 			return err
 		}
-		again, err := in.secret("Password (again): ")
-		if err != nil {
-			return err
-		}
-		if pw != again {
-			return errors.New("the passwords do not match")
-		}
 	}
-	if len(pw) < minPasswordLen {
-		return fmt.Errorf("the password must have at least %d characters", minPasswordLen)
-	}
-
-	st, err := openForCommand(ctx, e, cfg)
+	svc, st, err := openService(ctx, e, cfg, true)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	hasher, err := password.New(cfg.Password)
+	user, err := svc.CreateAccount(ctx, auth.NewAccount{
+		Email: *email, Password: pw, Staff: true, Superuser: true, SkipPolicy: *forceWeak,
+	})
 	if err != nil {
-		return err
-	}
-	svc := auth.New(st, nil, hasher, time.Now, auth.Params{}, commandLogger(e, cfg))
-	user, err := svc.CreateUser(ctx, *email, pw, true, true)
-	switch {
-	case errors.Is(err, auth.ErrConflict):
-		return fmt.Errorf("a user with email %q already exists", auth.TrimEmail(*email))
-	case errors.Is(err, auth.ErrInvalidUser):
-		return fmt.Errorf("%q is not a valid email address", *email)
-	case err != nil:
-		return err
+		return accountError(err, *email)
 	}
 	fmt.Fprintf(e.stdout, "Superuser created: id %d, %s\n", user.ID, user.Email)
 	return nil
+}
+
+// openService opens the store for a command and the domain over it; the
+// password hasher only if the command hashes.
+func openService(ctx context.Context, e env, cfg config.Config, hashes bool) (*auth.Service, store.DB, error) {
+	var hasher auth.Hasher
+	if hashes {
+		h, err := password.New(cfg.Password)
+		if err != nil {
+			return nil, nil, err
+		}
+		hasher = h
+	}
+	st, err := openForCommand(ctx, e, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return auth.New(st, nil, hasher, time.Now, accountParams(cfg), commandLogger(e, cfg)), st, nil
+}
+
+// accountError words the domain's refusals of an account command for the
+// person at the terminal.
+func accountError(err error, email string) error {
+	var refusal *auth.PasswordRefusal
+	switch {
+	case errors.As(err, &refusal):
+		return fmt.Errorf("password refused: %s (--force-weak accepts it, for tests)", refusal.Message)
+	case errors.Is(err, auth.ErrConflict):
+		return fmt.Errorf("a user with email %q already exists", auth.TrimEmail(email))
+	case errors.Is(err, auth.ErrInvalidUser):
+		return fmt.Errorf("%q is not a valid email address, or the password is empty", email)
+	case errors.Is(err, auth.ErrInvalidRole):
+		return fmt.Errorf("%w: a role is lower case, starts with a letter, and has at most 64 of a-z 0-9 _ : . -", err)
+	}
+	return err
 }
 
 // prompter reads answers from stdin: passwords without echo on a terminal,
@@ -172,6 +187,22 @@ func (p *prompter) line(prompt string) (string, error) {
 		return "", fmt.Errorf("read %s: %w", strings.TrimSuffix(prompt, ": "), err)
 	}
 	return strings.TrimRight(s, "\r\n"), nil
+}
+
+// newPassword asks for a password twice and fails if the answers differ.
+func (p *prompter) newPassword() (string, error) {
+	pw, err := p.secret("Password: ")
+	if err != nil {
+		return "", err
+	}
+	again, err := p.secret("Password (again): ")
+	if err != nil {
+		return "", err
+	}
+	if pw != again {
+		return "", errors.New("the passwords do not match")
+	}
+	return pw, nil
 }
 
 func (p *prompter) secret(prompt string) (string, error) {

@@ -12,10 +12,14 @@ commands:
   serve                 run the HTTP server (the default)
   migrate               apply database migrations (idempotent)
   createsuperuser       create a superuser (prompts; or --email E --noinput
-                        with the password in AUTH_SUPERUSER_PASSWORD)
+                        with the password in AUTH_SUPERUSER_PASSWORD;
+                        --force-weak skips the password policy, for tests)
   healthcheck           exit 0 if the local server answers /auth/health/
   keygen --alg ALG      print a new PEM private key (ES256, EdDSA or RS256)
   import-users FILE     import users from a Django dumpdata JSON file
+  users COMMAND         administer accounts: list, show, create, deactivate,
+                        activate, set-password, grant-role, revoke-role,
+                        revoke-sessions (auth-service users --help)
 
 configuration is read from AUTH_* environment variables; see README.md.
 `
@@ -49,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return keygen(e, args)
 	case "import-users":
 		return importUsers(ctx, e, args)
+	case "users":
+		return users(ctx, e, args)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -178,14 +178,23 @@ func TestCreateSuperuser(t *testing.T) {
 				err := run(context.Background(), append([]string{"createsuperuser"}, args...), envMap(append(base, env...)...), strings.NewReader(stdin), &out, &out)
 				return out.String(), err
 			}
-			out, err := cmd("", []string{"AUTH_SUPERUSER_PASSWORD", "s3cret-pass"}, "--email", "Admin@Example.com", "--noinput")
+			out, err := cmd("", []string{"AUTH_SUPERUSER_PASSWORD", "s3cret-pass-9471"}, "--email", "Admin@Example.com", "--noinput")
 			if err != nil || !strings.Contains(out, "Superuser created") {
 				t.Fatalf("--noinput: %v\n%s", err, out)
 			}
 			if strings.Contains(out, "s3cret-pass") {
 				t.Error("the password was printed")
 			}
-			if _, err := cmd("", []string{"AUTH_SUPERUSER_PASSWORD", "s3cret-pass"}, "--email", "admin@example.com", "--noinput"); err == nil || !strings.Contains(err.Error(), "already exists") {
+			// The password policy applies, unless --force-weak.
+			for pw, why := range map[string]string{"pw-12345": "too short", "password-123456": "too common", "weak-admin-pass": "name part"} {
+				if _, err := cmd("", []string{"AUTH_SUPERUSER_PASSWORD", pw}, "--email", "weak-admin@example.com", "--noinput"); err == nil || !strings.Contains(err.Error(), why) {
+					t.Errorf("password %q: err = %v, want a refusal saying %q", pw, err, why)
+				}
+			}
+			if out, err := cmd("", []string{"AUTH_SUPERUSER_PASSWORD", "pw-12345"}, "--email", "weak-admin@example.com", "--noinput", "--force-weak"); err != nil {
+				t.Errorf("--force-weak: %v\n%s", err, out)
+			}
+			if _, err := cmd("", []string{"AUTH_SUPERUSER_PASSWORD", "s3cret-pass-9471"}, "--email", "admin@example.com", "--noinput"); err == nil || !strings.Contains(err.Error(), "already exists") {
 				t.Errorf("duplicate email (other case): err = %v", err)
 			}
 			if _, err := cmd("", nil, "--email", "x@example.com", "--noinput"); err == nil {

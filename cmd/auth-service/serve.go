@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -14,7 +15,9 @@ import (
 	"github.com/ecommerce/auth-service/internal/config"
 	"github.com/ecommerce/auth-service/internal/httpapi"
 	"github.com/ecommerce/auth-service/internal/password"
+	"github.com/ecommerce/auth-service/internal/passwordpolicy"
 	"github.com/ecommerce/auth-service/internal/store"
+	"github.com/ecommerce/auth-service/internal/webhook"
 )
 
 // serve runs the HTTP server until ctx ends, then shuts it down gracefully.
@@ -47,9 +50,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc := auth.New(st, keys, hasher, time.Now, auth.Params{
-		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, ReuseInterval: cfg.ReuseInterval,
-	}, log)
+	params := accountParams(cfg)
+	params.AccessTTL, params.RefreshTTL, params.ReuseInterval = cfg.AccessTTL, cfg.RefreshTTL, cfg.ReuseInterval
+	svc := auth.New(st, keys, hasher, time.Now, params, log)
 	handler, err := httpapi.New(svc, httpapi.Options{Log: log})
 	if err != nil {
 		return err
@@ -77,9 +80,11 @@ func serve(ctx context.Context, e env, args []string) error {
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	background.Go(func() { cleanupLoop(bgCtx, svc, cfg.CleanupInterval, log) })
+	sender := eventSender(cfg, log)
+	background.Go(func() { svc.DispatchEvents(bgCtx, sender, auth.DefaultDispatchParams()) })
 	log.Info("listening", "addr", ln.Addr().String(), "algorithm", keys.Algorithm(),
 		"access_ttl", cfg.AccessTTL.String(), "refresh_ttl", cfg.RefreshTTL.String(),
-		"refresh_reuse_interval", cfg.ReuseInterval.String())
+		"refresh_reuse_interval", cfg.ReuseInterval.String(), "signup_open", cfg.SignupOpen)
 
 	select {
 	case err := <-serveErr:
@@ -97,6 +102,33 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// accountParams are the rules of accounts the configuration sets, for serve
+// and the commands alike.
+func accountParams(cfg config.Config) auth.Params {
+	return auth.Params{
+		SignupOpen: cfg.SignupOpen, EmailTokenTTL: cfg.EmailTokenTTL,
+		Policy: passwordpolicy.Policy{MinLength: cfg.PasswordMinLength},
+	}
+}
+
+// eventSender is where the event dispatcher delivers: the webhook, or, with
+// AUTH_EVENTS_WEBHOOK_URL unset, the log. The log shows one-time tokens only
+// in the embedded development default, where nobody else's links are at stake.
+func eventSender(cfg config.Config, log *slog.Logger) auth.EventSender {
+	if cfg.WebhookURL != "" {
+		if u, err := url.Parse(cfg.WebhookURL); err == nil {
+			log.Info("events are delivered by webhook", "url", u.Redacted())
+		}
+		return webhook.New(cfg.WebhookURL, cfg.WebhookKey)
+	}
+	if cfg.Embedded {
+		log.Warn("AUTH_EVENTS_WEBHOOK_URL is unset: events (verification and reset links) are only logged, tokens included, for development")
+	} else {
+		log.Warn("AUTH_EVENTS_WEBHOOK_URL is unset: events are only logged, tokens redacted, and no verification or reset mail is sent")
+	}
+	return webhook.NewLogSender(log, cfg.Embedded)
 }
 
 func newLogger(e env, cfg config.Config) *slog.Logger {

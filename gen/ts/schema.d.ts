@@ -138,6 +138,118 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/register/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign up with email and password
+         * @description Creates an inactive account and has a verification link mailed (event
+         *     `email_verification`). The answer is the same 202, in the same time, whether or not the
+         *     address already has an account: the owner of a taken address is told by mail instead
+         *     (event `account_exists`). An address signed up but never verified may sign up again: the
+         *     new password replaces the old and a new link supersedes the old. Answers 403
+         *     `signup_closed` unless the service runs with `AUTH_SIGNUP=open`.
+         */
+        post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/register/verify/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify the address of a new account with the token from the mail
+         * @description Activates the account; the user then logs in with `POST /auth/token/`. A token works once,
+         *     for `AUTH_EMAIL_TOKEN_TTL` (default 30 minutes), and only if it is the newest one sent.
+         */
+        post: operations["verifyEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password/change/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change the authenticated user's password
+         * @description Needs the current password. Returns a new token pair for the current session, whose
+         *     previous refresh token stops working; every other session of the user is revoked, and
+         *     pending reset links too. A wrong current password is a 400 with code `wrong_password` and
+         *     a message on `current_password`.
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password/reset/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Have a password-reset link mailed
+         * @description Always 202, with the same body in the same time, whether or not the address has an
+         *     account (event `password_reset` with a token, or `password_reset_unavailable`).
+         */
+        post: operations["requestPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password/reset/confirm/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with the token from the reset mail
+         * @description Sets the password and revokes every session of the user; the user then logs in with it. An
+         *     account signed up but never verified becomes active too. The token works once, and is
+         *     kept if the new password is refused, so that the user can try another.
+         */
+        post: operations["confirmPasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/.well-known/jwks.json": {
         parameters: {
             query?: never;
@@ -210,7 +322,10 @@ export interface components {
              *     `no_active_account`, `not_authenticated`, `token_not_valid`, `token_reused`,
              *     `user_not_found`, `user_inactive`, `throttled`, `bad_request`, `bad_gateway`,
              *     `service_unavailable`, `gateway_timeout`, `internal_error`; and `moved` on the 308
-             *     that sends a path without its trailing slash to the documented one.
+             *     that sends a path without its trailing slash to the documented one. Accounts:
+             *     `signup_closed`, `one_time_token_invalid`, `wrong_password`, and the password policy's
+             *     `password_too_short`, `password_too_long`, `password_too_common`,
+             *     `password_too_similar` (these four and `wrong_password` come with `fields`).
              * @example no_active_account
              */
             code: string;
@@ -285,6 +400,124 @@ export interface components {
              * @example user@example.com
              */
             email: string;
+            /**
+             * @description The user's roles, as the access token's `roles` claim carries them.
+             * @example [
+             *       "catalog:write"
+             *     ]
+             */
+            roles?: components["schemas"]["Role"][];
+        };
+        /**
+         * @description A role name.
+         * @example catalog:write
+         */
+        Role: string;
+        /**
+         * Format: password
+         * @description A password the policy must accept: at least `AUTH_PASSWORD_MIN_LENGTH` (default 12) and at
+         *     most 128 characters (Unicode code points after NFKC), not a common password, not
+         *     containing the local part of the account's email. It is stored as typed.
+         * @example correct horse battery staple
+         */
+        NewPassword: string;
+        RegisterRequest: {
+            /**
+             * @description The address to verify; surrounding white space is ignored.
+             * @example user@example.com
+             */
+            email: string;
+            password: components["schemas"]["NewPassword"];
+        };
+        Accepted: {
+            /** @example Check your inbox for a message from us. */
+            detail: string;
+        };
+        OneTimeTokenRequest: {
+            /**
+             * @description The token from the mailed link.
+             * @example 7YQ4ZJ2W5KXH3ML6PNRT2VBCDA
+             */
+            token: string;
+        };
+        PasswordChangeRequest: {
+            /**
+             * Format: password
+             * @example my old password
+             */
+            current_password: string;
+            new_password: components["schemas"]["NewPassword"];
+        };
+        PasswordResetRequest: {
+            /** @example user@example.com */
+            email: string;
+        };
+        PasswordResetConfirmRequest: {
+            /**
+             * @description The token from the mailed link.
+             * @example 7YQ4ZJ2W5KXH3ML6PNRT2VBCDA
+             */
+            token: string;
+            new_password: components["schemas"]["NewPassword"];
+        };
+        /**
+         * @description An event POSTed to the Notification service (`AUTH_EVENTS_WEBHOOK_URL`); see the
+         *     description of this document for delivery and signatures. Unknown fields may be added
+         *     later: ignore them.
+         */
+        WebhookEvent: {
+            /**
+             * @description Unique per event; also the `Idempotency-Key` and `webhook-id` of every attempt.
+             * @example evt_4XK2M7QZ3B6N5VJ8RTYC2LHDPA
+             */
+            id: string;
+            /**
+             * @example email_verification
+             * @enum {string}
+             */
+            type: "email_verification" | "account_exists" | "password_reset" | "password_reset_unavailable" | "password_changed";
+            /**
+             * Format: date-time
+             * @example 2026-12-02T10:00:00Z
+             */
+            created_at: string;
+            data: components["schemas"]["WebhookEventData"];
+        };
+        WebhookEventData: {
+            /**
+             * @description The address to write to.
+             * @example user@example.com
+             */
+            email: string;
+            /**
+             * Format: int64
+             * @description The account, when there is one.
+             * @example 42
+             */
+            user_id?: number;
+            /**
+             * @description `email_verification` and `password_reset`: the one-time token to put in the link.
+             *     A secret: never log it.
+             * @example 7YQ4ZJ2W5KXH3ML6PNRT2VBCDA
+             */
+            token?: string;
+            /**
+             * Format: date-time
+             * @description When `token` stops working.
+             * @example 2026-12-02T10:30:00Z
+             */
+            expires_at?: string;
+            /**
+             * @description `password_changed`: how the password changed.
+             * @example change
+             * @enum {string}
+             */
+            reason?: "change" | "reset" | "admin";
+            /**
+             * @description The X-Request-ID of the request that caused the event.
+             * @example 3f2c9b1e
+             */
+            request_id?: string;
         };
         JWKS: {
             keys: components["schemas"]["JWK"][];
@@ -400,6 +633,65 @@ export interface components {
                  * @example {
                  *       "detail": "Request was throttled.",
                  *       "code": "throttled"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description The request is invalid, or the new password breaks the policy (`code`
+         *     `password_too_short`, `password_too_long`, `password_too_common`, `password_too_similar`,
+         *     with the reason on the password field), or the current password is wrong
+         *     (`wrong_password`, on `current_password`), or the one-time token is invalid or expired
+         *     (`one_time_token_invalid`).
+         */
+        PasswordRefused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "This password is too common.",
+                 *       "code": "password_too_common",
+                 *       "fields": {
+                 *         "password": [
+                 *           "This password is too common."
+                 *         ]
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description The request is invalid, or the token is unknown, used, superseded or expired (`code`
+         *     `one_time_token_invalid`).
+         */
+        OneTimeTokenRefused: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "The link is invalid or has expired.",
+                 *       "code": "one_time_token_invalid"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description Sign-up is closed (`code` `signup_closed`). */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "Sign-up is closed.",
+                 *       "code": "signup_closed"
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
@@ -604,6 +896,144 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; a mail is on its way to the address. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            400: components["responses"]["PasswordRefused"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    verifyEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OneTimeTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The account is active. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["OneTimeTokenRefused"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description Changed; the session goes on with this pair. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenPair"];
+                };
+            };
+            400: components["responses"]["PasswordRefused"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    requestPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted; if the address has an account, a mail is on its way. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Accepted"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    confirmPasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordResetConfirmRequest"];
+            };
+        };
+        responses: {
+            /** @description The password is set. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["PasswordRefused"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
         };
     };

@@ -4,13 +4,16 @@
 package config
 
 import (
+	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ecommerce/auth-service/internal/password"
+	"github.com/ecommerce/auth-service/internal/passwordpolicy"
 	"github.com/ecommerce/auth-service/internal/token"
 )
 
@@ -41,7 +44,29 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// SuperuserPassword is createsuperuser --noinput's password.
 	SuperuserPassword string
+
+	// Accounts: sign-up, one-time tokens, the password policy, events.
+
+	// SignupOpen is AUTH_SIGNUP=open: self-service sign-up is enabled.
+	SignupOpen bool
+	// EmailTokenTTL is how long verification and reset tokens are valid.
+	EmailTokenTTL time.Duration
+	// PasswordMinLength is the password policy's minimum length.
+	PasswordMinLength int
+	// WebhookURL is where events are POSTed; empty means they are only
+	// logged (development).
+	WebhookURL string
+	// WebhookKey is the HMAC-SHA256 key of AUTH_EVENTS_WEBHOOK_SECRET: the
+	// bytes of the value, or for a Standard Webhooks "whsec_<base64>" secret
+	// the decoded bytes.
+	WebhookKey []byte
+	// UserPassword is the password of `users create` and `users
+	// set-password` when not prompted for.
+	UserPassword string
 }
+
+// minWebhookKeyLen is the shortest webhook signing key accepted, in bytes.
+const minWebhookKeyLen = 32
 
 // SQLitePath returns the embedded store's file, or "" for PostgreSQL.
 func (c Config) SQLitePath() string {
@@ -75,6 +100,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Password.Iterations = uint32(r.integer("AUTH_ARGON2_ITERATIONS", int(c.Password.Iterations), 1, 100))
 	c.Password.Parallelism = uint8(r.integer("AUTH_ARGON2_PARALLELISM", int(c.Password.Parallelism), 1, 64))
 	c.LogLevel = r.logLevel("AUTH_LOG_LEVEL")
+	c.readAccounts(&r)
 	if files := getenv("AUTH_JWT_PRIVATE_KEYS"); files != "" {
 		for _, f := range strings.Split(files, ",") {
 			if f = strings.TrimSpace(f); f != "" {
@@ -86,6 +112,48 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, r.err
 	}
 	return c, c.validate()
+}
+
+// readAccounts reads the variables of accounts: sign-up, one-time tokens,
+// the password policy and event delivery.
+func (c *Config) readAccounts(r *reader) {
+	switch v := r.getenv("AUTH_SIGNUP"); v {
+	case "", "closed":
+	case "open":
+		c.SignupOpen = true
+	default:
+		r.fail("AUTH_SIGNUP", "want open or closed, got %q", v)
+	}
+	c.EmailTokenTTL = r.duration("AUTH_EMAIL_TOKEN_TTL", 30*time.Minute, false)
+	c.PasswordMinLength = r.integer("AUTH_PASSWORD_MIN_LENGTH", passwordpolicy.DefaultMinLength,
+		passwordpolicy.FloorMinLength, passwordpolicy.MaxLength)
+	c.UserPassword = r.getenv("AUTH_USER_PASSWORD")
+	c.WebhookURL = r.getenv("AUTH_EVENTS_WEBHOOK_URL")
+	secret := r.getenv("AUTH_EVENTS_WEBHOOK_SECRET")
+	if c.WebhookURL == "" {
+		if secret != "" {
+			r.fail("AUTH_EVENTS_WEBHOOK_SECRET", "is set but AUTH_EVENTS_WEBHOOK_URL is not")
+		}
+		return
+	}
+	if u, err := url.Parse(c.WebhookURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail("AUTH_EVENTS_WEBHOOK_URL", "want an absolute http:// or https:// URL, got %q", c.WebhookURL)
+		return
+	}
+	key := []byte(secret)
+	if b64, ok := strings.CutPrefix(secret, "whsec_"); ok {
+		var err error
+		if key, err = base64.StdEncoding.DecodeString(b64); err != nil {
+			r.fail("AUTH_EVENTS_WEBHOOK_SECRET", "a whsec_ secret must be base64 after the prefix")
+			return
+		}
+	}
+	if len(key) < minWebhookKeyLen {
+		r.fail("AUTH_EVENTS_WEBHOOK_SECRET", "is required with AUTH_EVENTS_WEBHOOK_URL and must hold at least %d bytes "+
+			"(for example `openssl rand -base64 48`, or whsec_ and the base64 of 32 random bytes)", minWebhookKeyLen)
+		return
+	}
+	c.WebhookKey = key
 }
 
 func (c Config) validate() error {

@@ -48,6 +48,9 @@ func TestLoadDefaults(t *testing.T) {
 		MigrateOnStart:  true,
 		CleanupInterval: 10 * time.Minute,
 		ShutdownTimeout: 15 * time.Second,
+		// Accounts: sign-up closed, events only logged.
+		EmailTokenTTL:     30 * time.Minute,
+		PasswordMinLength: 12,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load(empty env) =\n%+v\nwant\n%+v", c, want)
@@ -251,6 +254,17 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{name: "migrate on start", variable: "AUTH_MIGRATE_ON_START", value: "maybe"},
 		{name: "access TTL above refresh TTL", variable: "AUTH_ACCESS_TOKEN_TTL", value: "2h", extra: map[string]string{"AUTH_REFRESH_TOKEN_TTL": "1h"}},
 		{name: "default access TTL above refresh TTL", variable: "AUTH_REFRESH_TOKEN_TTL", value: "1m", wantErr: "AUTH_ACCESS_TOKEN_TTL"},
+		{name: "signup yes", variable: "AUTH_SIGNUP", value: "yes"},
+		{name: "email token TTL zero", variable: "AUTH_EMAIL_TOKEN_TTL", value: "0s"},
+		{name: "password minimum below NIST's 8", variable: "AUTH_PASSWORD_MIN_LENGTH", value: "7"},
+		{name: "password minimum above the maximum", variable: "AUTH_PASSWORD_MIN_LENGTH", value: "129"},
+		{name: "webhook URL not http", variable: "AUTH_EVENTS_WEBHOOK_URL", value: "ftp://notify/x", extra: map[string]string{"AUTH_EVENTS_WEBHOOK_SECRET": secret32}},
+		{name: "webhook URL relative", variable: "AUTH_EVENTS_WEBHOOK_URL", value: "/hooks", extra: map[string]string{"AUTH_EVENTS_WEBHOOK_SECRET": secret32}},
+		{name: "webhook URL without secret", variable: "AUTH_EVENTS_WEBHOOK_URL", value: "http://notify/hooks", wantErr: "AUTH_EVENTS_WEBHOOK_SECRET"},
+		{name: "webhook secret short", variable: "AUTH_EVENTS_WEBHOOK_SECRET", value: secret31, extra: map[string]string{"AUTH_EVENTS_WEBHOOK_URL": "http://notify/hooks"}},
+		{name: "webhook whsec_ secret not base64", variable: "AUTH_EVENTS_WEBHOOK_SECRET", value: "whsec_!!!!", extra: map[string]string{"AUTH_EVENTS_WEBHOOK_URL": "http://notify/hooks"}},
+		{name: "webhook whsec_ secret short", variable: "AUTH_EVENTS_WEBHOOK_SECRET", value: "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3", extra: map[string]string{"AUTH_EVENTS_WEBHOOK_URL": "http://notify/hooks"}},
+		{name: "webhook secret without URL", variable: "AUTH_EVENTS_WEBHOOK_SECRET", value: secret32},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -267,5 +281,27 @@ func TestLoadRejectsBadValues(t *testing.T) {
 				t.Fatalf("Load(%v) error = %v; want one starting with %s", env, err, want)
 			}
 		})
+	}
+}
+
+func TestLoadAccounts(t *testing.T) {
+	c := load(t, map[string]string{
+		"AUTH_SIGNUP": "open", "AUTH_EMAIL_TOKEN_TTL": "15m", "AUTH_PASSWORD_MIN_LENGTH": "16",
+		"AUTH_EVENTS_WEBHOOK_URL": "https://notify.internal/hooks/auth", "AUTH_EVENTS_WEBHOOK_SECRET": secret32,
+		"AUTH_USER_PASSWORD": "a password",
+	})
+	if !c.SignupOpen || c.EmailTokenTTL != 15*time.Minute || c.PasswordMinLength != 16 ||
+		c.WebhookURL != "https://notify.internal/hooks/auth" || string(c.WebhookKey) != secret32 || c.UserPassword != "a password" {
+		t.Errorf("accounts settings = %+v", c)
+	}
+	// A Standard Webhooks secret: the key is what follows whsec_, decoded.
+	c = load(t, map[string]string{
+		"AUTH_EVENTS_WEBHOOK_URL": "http://notify/hooks", "AUTH_EVENTS_WEBHOOK_SECRET": "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+	})
+	if string(c.WebhookKey) != secret32 {
+		t.Errorf("whsec_ key = %q, want %q", c.WebhookKey, secret32)
+	}
+	if c := load(t, map[string]string{"AUTH_SIGNUP": "closed"}); c.SignupOpen {
+		t.Error("AUTH_SIGNUP=closed opened sign-up")
 	}
 }

@@ -41,6 +41,14 @@ var errorTable = []struct {
 	{auth.ErrTokenInvalid, http.StatusUnauthorized, "token_not_valid", "Token is invalid or expired"},
 	{auth.ErrUserNotFound, http.StatusUnauthorized, "user_not_found", "User not found"},
 	{auth.ErrUserInactive, http.StatusUnauthorized, "user_inactive", "User is inactive"},
+	{auth.ErrSignupClosed, http.StatusForbidden, "signup_closed", "Sign-up is closed."},
+	{auth.ErrOneTimeTokenInvalid, http.StatusBadRequest, "one_time_token_invalid", "The link is invalid or has expired."},
+	{auth.ErrWrongPassword, http.StatusBadRequest, "wrong_password", "The current password is wrong."},
+	{auth.ErrPasswordTooShort, http.StatusBadRequest, "password_too_short", "This password is too short."},
+	{auth.ErrPasswordTooLong, http.StatusBadRequest, "password_too_long", "This password is too long."},
+	{auth.ErrPasswordTooCommon, http.StatusBadRequest, "password_too_common", "This password is too common."},
+	{auth.ErrPasswordTooSimilar, http.StatusBadRequest, "password_too_similar", "This password contains the name part of the email address."},
+	{auth.ErrInvalidUser, http.StatusBadRequest, "invalid", "Invalid input."},
 	{errInvalid, http.StatusBadRequest, "invalid", "Invalid input."},
 	{errParse, http.StatusBadRequest, "parse_error", "JSON parse error: the request body is not valid JSON."},
 	{errUnreadable, http.StatusBadRequest, "parse_error", "The request body could not be read."},
@@ -73,6 +81,30 @@ type fieldErrors map[string][]string
 func (fieldErrors) Error() string        { return errInvalid.Error() }
 func (fieldErrors) Is(target error) bool { return target == errInvalid }
 
+// fieldError is a domain error about one field of the request: it answers
+// by the error's row, with the field's message in fields (and as detail).
+type fieldError struct {
+	error
+	field   string
+	message string // the row's detail if empty
+}
+
+func (f fieldError) Unwrap() error { return f.error }
+
+// onField ties err to a request field when it is about one: a password the
+// policy refused (with the policy's reason) or a wrong current password.
+// Other errors are returned as they are.
+func onField(field string, err error) error {
+	var refusal *auth.PasswordRefusal
+	switch {
+	case errors.As(err, &refusal):
+		return fieldError{err, field, refusal.Message}
+	case errors.Is(err, auth.ErrWrongPassword):
+		return fieldError{err, field, ""}
+	}
+	return err
+}
+
 // known reports whether err has a row in errorTable: an error a client caused.
 func known(err error) bool {
 	for _, row := range errorTable {
@@ -102,6 +134,13 @@ func writeError(w http.ResponseWriter, err error) {
 	var fields fieldErrors
 	if errors.As(err, &fields) {
 		body.Fields = (*map[string][]string)(&fields)
+	}
+	var fe fieldError
+	if errors.As(err, &fe) {
+		if fe.message != "" {
+			body.Detail = fe.message
+		}
+		body.Fields = &map[string][]string{fe.field: {body.Detail}}
 	}
 	if row.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", wwwAuthenticate)

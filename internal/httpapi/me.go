@@ -13,7 +13,8 @@ func (h *Handler) GetMe(ctx context.Context, _ oapi.GetMeRequestObject) (oapi.Ge
 	if err != nil {
 		return nil, err
 	}
-	return oapi.GetMe200JSONResponse{Id: p.User.ID, Email: p.User.Email}, nil
+	roles := append([]string{}, p.Roles...) // [] rather than null
+	return oapi.GetMe200JSONResponse{Id: p.User.ID, Email: p.User.Email, Roles: &roles}, nil
 }
 
 // principal authenticates the bearer token parseBearer put in ctx.
