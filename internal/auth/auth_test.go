@@ -18,6 +18,12 @@ import (
 type countingHasher struct {
 	*password.Hasher
 	verifies int
+	hashes   int
+}
+
+func (c *countingHasher) Hash(pw string) (string, error) {
+	c.hashes++
+	return c.Hasher.Hash(pw)
 }
 
 func (c *countingHasher) Verify(pw, encoded string) (bool, bool) {
