@@ -15,12 +15,17 @@ func TestSpecUsesTheEmailRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	email := doc.Components.Schemas["LoginRequest"].Value.Properties["email"].Value
-	if email.Pattern != auth.EmailPattern {
-		t.Errorf("spec pattern %q, auth.EmailPattern %q", email.Pattern, auth.EmailPattern)
+	for _, schema := range []string{"LoginRequest", "RegisterRequest", "PasswordResetRequest"} {
+		email := doc.Components.Schemas[schema].Value.Properties["email"].Value
+		if email.Pattern != auth.EmailPattern {
+			t.Errorf("%s: spec pattern %q, auth.EmailPattern %q", schema, email.Pattern, auth.EmailPattern)
+		}
+		if email.MaxLength == nil || *email.MaxLength != auth.MaxEmailLength || email.MinLength != 1 {
+			t.Errorf("%s: spec length %d..%v, want 1..%d", schema, email.MinLength, email.MaxLength, auth.MaxEmailLength)
+		}
 	}
-	if email.MaxLength == nil || *email.MaxLength != auth.MaxEmailLength || email.MinLength != 1 {
-		t.Errorf("spec length %d..%v, want 1..%d", email.MinLength, email.MaxLength, auth.MaxEmailLength)
+	if role := doc.Components.Schemas["Role"].Value; role.Pattern != auth.RolePattern {
+		t.Errorf("spec Role pattern %q, auth.RolePattern %q", role.Pattern, auth.RolePattern)
 	}
 }
 

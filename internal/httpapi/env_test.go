@@ -24,6 +24,7 @@ import (
 	"github.com/ecommerce/auth-service/internal/httpapi"
 	"github.com/ecommerce/auth-service/internal/logtest"
 	"github.com/ecommerce/auth-service/internal/password"
+	"github.com/ecommerce/auth-service/internal/passwordpolicy"
 	"github.com/ecommerce/auth-service/internal/store"
 	"github.com/ecommerce/auth-service/internal/storetest"
 	"github.com/ecommerce/auth-service/internal/token"
@@ -83,7 +84,10 @@ func newAPIEnv(t *testing.T, st store.DB, opts ...envOption) *apiEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	params := auth.Params{AccessTTL: 5 * time.Minute, RefreshTTL: 24 * time.Hour, ReuseInterval: 10 * time.Second}
+	params := auth.Params{
+		AccessTTL: 5 * time.Minute, RefreshTTL: 24 * time.Hour, ReuseInterval: 10 * time.Second,
+		SignupOpen: true, EmailTokenTTL: 30 * time.Minute, Policy: passwordpolicy.Policy{MinLength: 12},
+	}
 	for _, opt := range opts {
 		opt(&params, &keys)
 	}
