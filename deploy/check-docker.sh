@@ -93,8 +93,11 @@ check(str(env.get("AUTH_DATABASE_URL", "")).startswith("postgres://") and "@auth
 check("AUTH_SECRET_KEY" in env, "AUTH_SECRET_KEY is set")
 check(str(env.get("AUTH_MIGRATE_ON_START")).lower() == "true", "AUTH_MIGRATE_ON_START is true")
 for name in ("AUTH_LISTEN_ADDR", "AUTH_ACCESS_TOKEN_TTL", "AUTH_REFRESH_TOKEN_TTL", "AUTH_LOG_LEVEL",
-             "AUTH_JWT_ALGORITHM", "AUTH_JWT_PRIVATE_KEYS", "AUTH_REFRESH_REUSE_INTERVAL"):
+             "AUTH_JWT_ALGORITHM", "AUTH_JWT_PRIVATE_KEYS", "AUTH_REFRESH_REUSE_INTERVAL",
+             "AUTH_EVENTS_WEBHOOK_URL", "AUTH_EVENTS_WEBHOOK_SECRET", "AUTH_EMAIL_TOKEN_TTL", "AUTH_PASSWORD_MIN_LENGTH"):
     check(name in env, f"{name} is passed to auth-service")
+check(str(env.get("AUTH_SIGNUP")) == "open", "AUTH_SIGNUP is open")
+check(not env.get("AUTH_EVENTS_WEBHOOK_SECRET"), "AUTH_EVENTS_WEBHOOK_SECRET has no default in the file")
 deps = svc.get("depends_on") or {}
 check(isinstance(deps, dict) and (deps.get("auth-db") or {}).get("condition") == "service_healthy",
       "auth-service waits for auth-db to be healthy")

@@ -153,9 +153,10 @@ func TestGateway(t *testing.T) {
 	)
 	createUser(t, db, email, password)
 	createUser(t, db, smokeEmail, smokePassword)
-	a := startReplica(t, db, nil)
+	mail := startNotifications(t)
+	a := startReplica(t, db, mail.env())
 	a.name = "A"
-	b := startReplica(t, db, nil)
+	b := startReplica(t, db, mail.env())
 	b.name = "B"
 	replicas := []*replica{a, b}
 	gw := startGateway(t, a, b)
@@ -314,6 +315,91 @@ func TestGateway(t *testing.T) {
 			t.Errorf("GET /auth/me/ email %q, want %q", resp.JSON200.Email, email)
 		}
 		t.Logf("GET /auth/me/ -> 200 {id %d, email %s}, served by %v", resp.JSON200.Id, resp.JSON200.Email, servedBy(t, id, replicas...))
+	})
+
+	// The accounts flow a frontend drives, in order: sign up, verify with the
+	// mailed token, log in, change the password, find the other session
+	// refused, reset the password with the mailed token, log in with it.
+	t.Run("accounts", func(t *testing.T) {
+		const (
+			shopper  = "shopper@example.com"
+			chosen   = "correct horse battery staple"
+			changed  = "tr0ub4dor&3-zebra-crossing"
+			afterAll = "a fresh passphrase after the reset"
+		)
+		loginAs := func(t *testing.T, pw string) oapiclient.TokenPair {
+			t.Helper()
+			for attempt := 1; ; attempt++ {
+				resp, err := api.ObtainTokenWithResponse(ctx, oapiclient.LoginRequest{Email: shopper, Password: pw})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp.StatusCode() == http.StatusTooManyRequests && attempt < 5 {
+					time.Sleep(time.Second)
+					continue
+				}
+				if resp.JSON200 == nil {
+					t.Fatalf("login as %s: %s %s", shopper, resp.Status(), truncate(resp.Body, 300))
+				}
+				return *resp.JSON200
+			}
+		}
+
+		reg, err := api.RegisterWithResponse(ctx, oapiclient.RegisterRequest{Email: shopper, Password: chosen})
+		if err != nil || reg.JSON202 == nil {
+			t.Fatalf("1. sign-up: %v %s %s", err, statusOf(reg), bodyOf(reg))
+		}
+		t.Logf("1. POST /auth/register/ -> 202 %q", reg.JSON202.Detail)
+
+		tok := mail.token(t, "email_verification", shopper, 0)
+		ver, err := api.VerifyEmailWithResponse(ctx, oapiclient.OneTimeTokenRequest{Token: tok})
+		if err != nil || ver.StatusCode() != http.StatusNoContent {
+			t.Fatalf("2. verify: %v %s %s", err, statusOf(ver), bodyOf(ver))
+		}
+		t.Log("2. token from the webhook receiver; POST /auth/register/verify/ -> 204")
+
+		here := loginAs(t, chosen)
+		other := loginAs(t, chosen)
+		t.Logf("3. POST /auth/token/ -> 200 (two sessions: %s, %s)", sid(t, here.Access), sid(t, other.Access))
+
+		chg, err := api.ChangePasswordWithResponse(ctx, oapiclient.PasswordChangeRequest{CurrentPassword: chosen, NewPassword: changed}, withBearer(here.Access))
+		if err != nil || chg.JSON200 == nil {
+			t.Fatalf("4. change: %v %s %s", err, statusOf(chg), bodyOf(chg))
+		}
+		if sid(t, chg.JSON200.Access) != sid(t, here.Access) {
+			t.Error("4. the change moved the session")
+		}
+		t.Logf("4. POST /auth/password/change/ -> 200, new pair of session %s", sid(t, chg.JSON200.Access))
+
+		me, err := api.GetMeWithResponse(ctx, withBearer(other.Access))
+		if err != nil || me.StatusCode() != http.StatusUnauthorized {
+			t.Fatalf("5. the other session after the change: %v %s %s, want 401", err, statusOf(me), bodyOf(me))
+		}
+		ref, err := api.RefreshTokenWithResponse(ctx, oapiclient.RefreshRequest{Refresh: here.Refresh})
+		if err != nil || ref.StatusCode() != http.StatusUnauthorized {
+			t.Fatalf("5. the pre-change refresh token: %v %s %s, want 401", err, statusOf(ref), bodyOf(ref))
+		}
+		t.Logf("5. the other session -> 401 %s; the old refresh token -> 401 %s", errorBody(t, me.Body).Code, errorBody(t, ref.Body).Code)
+
+		rst, err := api.RequestPasswordResetWithResponse(ctx, oapiclient.PasswordResetRequest{Email: shopper})
+		if err != nil || rst.JSON202 == nil {
+			t.Fatalf("6. reset request: %v %s %s", err, statusOf(rst), bodyOf(rst))
+		}
+		tok = mail.token(t, "password_reset", shopper, 0)
+		cnf, err := api.ConfirmPasswordResetWithResponse(ctx, oapiclient.PasswordResetConfirmRequest{Token: tok, NewPassword: afterAll})
+		if err != nil || cnf.StatusCode() != http.StatusNoContent {
+			t.Fatalf("6. reset confirm: %v %s %s", err, statusOf(cnf), bodyOf(cnf))
+		}
+		t.Log("6. POST /auth/password/reset/ -> 202; token from the receiver; POST /auth/password/reset/confirm/ -> 204")
+
+		after := loginAs(t, afterAll)
+		if me, err := api.GetMeWithResponse(ctx, withBearer(after.Access)); err != nil || me.JSON200 == nil || me.JSON200.Email != shopper {
+			t.Fatalf("7. /me after the reset: %v %s %s", err, statusOf(me), bodyOf(me))
+		}
+		if me, _ := api.GetMeWithResponse(ctx, withBearer(chg.JSON200.Access)); me == nil || me.StatusCode() != http.StatusUnauthorized {
+			t.Errorf("7. the session from before the reset: %s, want 401", statusOf(me))
+		}
+		t.Log("7. POST /auth/token/ with the new password -> 200; the pre-reset session -> 401")
 	})
 
 	t.Run("not-found", func(t *testing.T) {

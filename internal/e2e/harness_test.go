@@ -274,12 +274,13 @@ func serviceEnv(dbURL string, extra []string) []string {
 }
 
 // createUser creates an active user (a superuser) with the binary's
-// `createsuperuser --noinput`, migrating the database first if needed.
+// `createsuperuser --noinput`, migrating the database first if needed. The
+// password policy is skipped (--force-weak): these are fixtures.
 func createUser(tb testing.TB, dbURL, email, password string) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binPath, "createsuperuser", "--email", email, "--noinput")
+	cmd := exec.CommandContext(ctx, binPath, "createsuperuser", "--email", email, "--noinput", "--force-weak")
 	cmd.Env = serviceEnv(dbURL, []string{"AUTH_SUPERUSER_PASSWORD=" + password})
 	out, err := cmd.CombinedOutput()
 	if err != nil {

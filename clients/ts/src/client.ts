@@ -16,6 +16,7 @@ export type User = Schemas["User"];
 export type VerifyResponse = Schemas["VerifyResponse"];
 export type Health = Schemas["Health"];
 export type JWKS = Schemas["JWKS"];
+export type Accepted = Schemas["Accepted"];
 
 /** Codes the client itself uses when the server's answer is not the spec's `Error` body. */
 export const CLIENT_ERROR_CODES = {
@@ -126,6 +127,7 @@ const isVerifyResponse = (v: unknown): v is VerifyResponse => isObject(v) && Obj
 const isHealth = (v: unknown): v is Health => isObject(v) && v.status === "auth-service-up";
 const isJWKS = (v: unknown): v is JWKS => isObject(v) && Array.isArray(v.keys);
 const isNoContent = (v: unknown): v is undefined => v === undefined;
+const isAccepted = (v: unknown): v is Accepted => isObject(v) && typeof v.detail === "string";
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
@@ -142,6 +144,16 @@ export interface AuthClient {
   logoutAll(access: string): Promise<void>;
   /** POST /auth/token/verify/ — resolves with `{}` when the access or refresh token is valid. */
   verify(token: string): Promise<VerifyResponse>;
+  /** POST /auth/register/ — sign up (202 whether or not the address is taken); a verification mail follows. */
+  register(email: string, password: string): Promise<Accepted>;
+  /** POST /auth/register/verify/ — activates the account with the token from the mail (204). */
+  verifyEmail(token: string): Promise<void>;
+  /** POST /auth/password/change/ — returns the session's new pair; every other session is revoked. */
+  changePassword(access: string, currentPassword: string, newPassword: string): Promise<TokenPair>;
+  /** POST /auth/password/reset/ — has a reset link mailed (202 whatever the address). */
+  requestPasswordReset(email: string): Promise<Accepted>;
+  /** POST /auth/password/reset/confirm/ — sets the password with the token from the mail (204). */
+  confirmPasswordReset(token: string, newPassword: string): Promise<void>;
   /** GET /auth/health/ */
   health(): Promise<Health>;
   /** GET /auth/.well-known/jwks.json */
@@ -166,6 +178,21 @@ export function createAuthClient(baseUrl: string, options: Omit<ClientOptions, "
     logout: (refresh) => call(() => raw.POST("/auth/logout/", { body: { refresh } }), 204, isNoContent),
     logoutAll: (access) => call(() => raw.POST("/auth/logout/all/", { headers: bearer(access) }), 204, isNoContent),
     verify: (token) => call(() => raw.POST("/auth/token/verify/", { body: { token } }), 200, isVerifyResponse),
+    register: (email, password) => call(() => raw.POST("/auth/register/", { body: { email, password } }), 202, isAccepted),
+    verifyEmail: (token) => call(() => raw.POST("/auth/register/verify/", { body: { token } }), 204, isNoContent),
+    changePassword: (access, currentPassword, newPassword) =>
+      call(
+        () =>
+          raw.POST("/auth/password/change/", {
+            headers: bearer(access),
+            body: { current_password: currentPassword, new_password: newPassword },
+          }),
+        200,
+        isTokenPair,
+      ),
+    requestPasswordReset: (email) => call(() => raw.POST("/auth/password/reset/", { body: { email } }), 202, isAccepted),
+    confirmPasswordReset: (token, newPassword) =>
+      call(() => raw.POST("/auth/password/reset/confirm/", { body: { token, new_password: newPassword } }), 204, isNoContent),
     health: () => call(() => raw.GET("/auth/health/"), 200, isHealth),
     jwks: () => call(() => raw.GET("/auth/.well-known/jwks.json"), 200, isJWKS),
   };
