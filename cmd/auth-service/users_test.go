@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecommerce/auth-service/internal/auth"
+	"github.com/ecommerce/auth-service/internal/config"
 	"github.com/ecommerce/auth-service/internal/storetest"
 	"github.com/ecommerce/auth-service/internal/webhook"
 )
@@ -161,5 +164,21 @@ func TestServeDeliversEvents(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("serve did not stop cleanly: %v", err)
+	}
+}
+
+// Without a webhook, events are logged: with their tokens only in the
+// embedded development default, never with a configured database.
+func TestEventsLoggedWithoutAWebhook(t *testing.T) {
+	payload, _ := json.Marshal(auth.Event{ID: "evt_1", Type: auth.EventPasswordReset, Data: auth.EventData{Email: "a@example.com", Token: "THE-TOKEN"}})
+	for _, embedded := range []bool{true, false} {
+		var logs bytes.Buffer
+		sender := eventSender(config.Config{Embedded: embedded}, slog.New(slog.NewJSONHandler(&logs, nil)))
+		if err := sender.Send(context.Background(), auth.OutboxEvent{ID: "evt_1", Payload: payload}); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(logs.String(), "THE-TOKEN") != embedded || !strings.Contains(logs.String(), "evt_1") {
+			t.Errorf("embedded %t: log %s", embedded, logs.String())
+		}
 	}
 }
