@@ -13,6 +13,7 @@ import (
 	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/config"
 	"github.com/ecommerce/auth-service/internal/httpapi"
+	"github.com/ecommerce/auth-service/internal/logging"
 	"github.com/ecommerce/auth-service/internal/password"
 	"github.com/ecommerce/auth-service/internal/store"
 )
@@ -50,7 +51,17 @@ func serve(ctx context.Context, e env, args []string) error {
 	svc := auth.New(st, keys, hasher, time.Now, auth.Params{
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, ReuseInterval: cfg.ReuseInterval,
 	}, log)
-	handler, err := httpapi.New(svc, httpapi.Options{Log: log})
+	opts := httpapi.Options{Log: log}
+	if cfg.MetricsAddr != "" {
+		m := newMetrics(st)
+		stopMetrics, err := serveMetrics(cfg.MetricsAddr, m, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics(context.Background())
+		opts.Observer = m
+	}
+	handler, err := httpapi.New(svc, opts)
 	if err != nil {
 		return err
 	}
@@ -100,7 +111,7 @@ func serve(ctx context.Context, e env, args []string) error {
 }
 
 func newLogger(e env, cfg config.Config) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(e.stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	return logging.New(e.stdout, cfg.LogLevel)
 }
 
 // openStore opens the configured store and says which one it is.

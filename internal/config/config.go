@@ -6,6 +6,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,9 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// SuperuserPassword is createsuperuser --noinput's password.
 	SuperuserPassword string
+
+	// MetricsAddr is where Prometheus metrics are served; "" means off.
+	MetricsAddr string
 }
 
 // SQLitePath returns the embedded store's file, or "" for PostgreSQL.
@@ -61,6 +65,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Password:          password.DefaultParams(),
 		ShutdownTimeout:   15 * time.Second,
 		SuperuserPassword: getenv("AUTH_SUPERUSER_PASSWORD"),
+		MetricsAddr:       getenv("AUTH_METRICS_ADDR"),
 	}
 	if c.DatabaseURL == "" {
 		c.DatabaseURL, c.Embedded = "sqlite:"+DefaultSQLitePath, true
@@ -97,6 +102,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("AUTH_DATABASE_URL: sqlite: needs a file path, as in sqlite:auth.db")
 	case c.AccessTTL > c.RefreshTTL:
 		return fmt.Errorf("AUTH_ACCESS_TOKEN_TTL (%s) must not exceed AUTH_REFRESH_TOKEN_TTL (%s)", c.AccessTTL, c.RefreshTTL)
+	case c.MetricsAddr != "" && !validAddr(c.MetricsAddr):
+		return fmt.Errorf("AUTH_METRICS_ADDR: want host:port, such as :9100, got %q", c.MetricsAddr)
 	case c.Password.MemoryKiB < 8*uint32(c.Password.Parallelism):
 		return fmt.Errorf("AUTH_ARGON2_MEMORY_KIB must be at least 8 × AUTH_ARGON2_PARALLELISM")
 	}
@@ -129,6 +136,16 @@ func (c Config) validateSecret() error {
 		return fmt.Errorf("AUTH_SECRET_KEY is too short: %d bytes, at least %d required", len(c.SecretKey), token.MinSecretLen)
 	}
 	return nil
+}
+
+// validAddr reports whether addr is a listen address: [host]:port.
+func validAddr(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
 }
 
 func or(v, fallback string) string {

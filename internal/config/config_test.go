@@ -76,6 +76,12 @@ func TestLoadValues(t *testing.T) {
 					t.Errorf("SecretKey = %q; want %q", c.SecretKey, secret32)
 				}
 			}},
+		{"metrics address", map[string]string{"AUTH_METRICS_ADDR": ":9100"},
+			func(t *testing.T, c config.Config) {
+				if c.MetricsAddr != ":9100" {
+					t.Errorf("MetricsAddr = %q; want :9100", c.MetricsAddr)
+				}
+			}},
 		{"postgresql:// scheme", map[string]string{"AUTH_DATABASE_URL": "postgresql://db/auth", "AUTH_SECRET_KEY": secret32},
 			func(t *testing.T, c config.Config) {
 				if c.DatabaseURL != "postgresql://db/auth" || c.MigrateOnStart {
@@ -251,6 +257,8 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{name: "migrate on start", variable: "AUTH_MIGRATE_ON_START", value: "maybe"},
 		{name: "access TTL above refresh TTL", variable: "AUTH_ACCESS_TOKEN_TTL", value: "2h", extra: map[string]string{"AUTH_REFRESH_TOKEN_TTL": "1h"}},
 		{name: "default access TTL above refresh TTL", variable: "AUTH_REFRESH_TOKEN_TTL", value: "1m", wantErr: "AUTH_ACCESS_TOKEN_TTL"},
+		{name: "metrics address without port", variable: "AUTH_METRICS_ADDR", value: "localhost"},
+		{name: "metrics address bad port", variable: "AUTH_METRICS_ADDR", value: ":99999"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
