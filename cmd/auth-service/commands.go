@@ -18,6 +18,7 @@ import (
 
 	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/config"
+	"github.com/ecommerce/auth-service/internal/logging"
 	"github.com/ecommerce/auth-service/internal/password"
 	"github.com/ecommerce/auth-service/internal/store"
 	"github.com/ecommerce/auth-service/internal/token"
@@ -71,7 +72,7 @@ func migrate(ctx context.Context, e env, args []string) error {
 // commandLogger sends a one-off command's log to stderr, so that its stdout
 // carries only its result.
 func commandLogger(e env, cfg config.Config) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	return logging.New(e.stderr, cfg.LogLevel)
 }
 
 // openForCommand opens the store for a one-off command, migrating it first

@@ -14,6 +14,7 @@ import (
 	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/config"
 	"github.com/ecommerce/auth-service/internal/httpapi"
+	"github.com/ecommerce/auth-service/internal/logging"
 	"github.com/ecommerce/auth-service/internal/password"
 	"github.com/ecommerce/auth-service/internal/passwordpolicy"
 	"github.com/ecommerce/auth-service/internal/store"
@@ -53,7 +54,17 @@ func serve(ctx context.Context, e env, args []string) error {
 	params := accountParams(cfg)
 	params.AccessTTL, params.RefreshTTL, params.ReuseInterval = cfg.AccessTTL, cfg.RefreshTTL, cfg.ReuseInterval
 	svc := auth.New(st, keys, hasher, time.Now, params, log)
-	handler, err := httpapi.New(svc, httpapi.Options{Log: log})
+	opts := httpapi.Options{Log: log}
+	if cfg.MetricsAddr != "" {
+		m := newMetrics(st)
+		stopMetrics, err := serveMetrics(cfg.MetricsAddr, m, log)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics(context.Background())
+		opts.Observer = m
+	}
+	handler, err := httpapi.New(svc, opts)
 	if err != nil {
 		return err
 	}
@@ -132,7 +143,7 @@ func eventSender(cfg config.Config, log *slog.Logger) auth.EventSender {
 }
 
 func newLogger(e env, cfg config.Config) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(e.stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	return logging.New(e.stdout, cfg.LogLevel)
 }
 
 // openStore opens the configured store and says which one it is.

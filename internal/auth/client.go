@@ -13,6 +13,9 @@ type Client struct {
 	UserAgent string
 	// RequestID is the request's id (X-Request-ID), to join logs and events.
 	RequestID string
+	// TraceID is the W3C trace id of the gateway's traceparent header, if
+	// any, to join the service's logs to a distributed trace.
+	TraceID string
 }
 
 type clientKey struct{}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -63,6 +64,8 @@ type Config struct {
 	// UserPassword is the password of `users create` and `users
 	// set-password` when not prompted for.
 	UserPassword string
+	// MetricsAddr is where Prometheus metrics are served; "" means off.
+	MetricsAddr string
 }
 
 // minWebhookKeyLen is the shortest webhook signing key accepted, in bytes.
@@ -86,6 +89,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Password:          password.DefaultParams(),
 		ShutdownTimeout:   15 * time.Second,
 		SuperuserPassword: getenv("AUTH_SUPERUSER_PASSWORD"),
+		MetricsAddr:       getenv("AUTH_METRICS_ADDR"),
 	}
 	if c.DatabaseURL == "" {
 		c.DatabaseURL, c.Embedded = "sqlite:"+DefaultSQLitePath, true
@@ -165,6 +169,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("AUTH_DATABASE_URL: sqlite: needs a file path, as in sqlite:auth.db")
 	case c.AccessTTL > c.RefreshTTL:
 		return fmt.Errorf("AUTH_ACCESS_TOKEN_TTL (%s) must not exceed AUTH_REFRESH_TOKEN_TTL (%s)", c.AccessTTL, c.RefreshTTL)
+	case c.MetricsAddr != "" && !validAddr(c.MetricsAddr):
+		return fmt.Errorf("AUTH_METRICS_ADDR: want host:port, such as :9100, got %q", c.MetricsAddr)
 	case c.Password.MemoryKiB < 8*uint32(c.Password.Parallelism):
 		return fmt.Errorf("AUTH_ARGON2_MEMORY_KIB must be at least 8 × AUTH_ARGON2_PARALLELISM")
 	}
@@ -197,6 +203,16 @@ func (c Config) validateSecret() error {
 		return fmt.Errorf("AUTH_SECRET_KEY is too short: %d bytes, at least %d required", len(c.SecretKey), token.MinSecretLen)
 	}
 	return nil
+}
+
+// validAddr reports whether addr is a listen address: [host]:port.
+func validAddr(addr string) bool {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	n, err := strconv.Atoi(port)
+	return err == nil && n >= 0 && n <= 65535
 }
 
 func or(v, fallback string) string {

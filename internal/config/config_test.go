@@ -79,6 +79,12 @@ func TestLoadValues(t *testing.T) {
 					t.Errorf("SecretKey = %q; want %q", c.SecretKey, secret32)
 				}
 			}},
+		{"metrics address", map[string]string{"AUTH_METRICS_ADDR": ":9100"},
+			func(t *testing.T, c config.Config) {
+				if c.MetricsAddr != ":9100" {
+					t.Errorf("MetricsAddr = %q; want :9100", c.MetricsAddr)
+				}
+			}},
 		{"postgresql:// scheme", map[string]string{"AUTH_DATABASE_URL": "postgresql://db/auth", "AUTH_SECRET_KEY": secret32},
 			func(t *testing.T, c config.Config) {
 				if c.DatabaseURL != "postgresql://db/auth" || c.MigrateOnStart {
@@ -265,6 +271,8 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{name: "webhook whsec_ secret not base64", variable: "AUTH_EVENTS_WEBHOOK_SECRET", value: "whsec_!!!!", extra: map[string]string{"AUTH_EVENTS_WEBHOOK_URL": "http://notify/hooks"}},
 		{name: "webhook whsec_ secret short", variable: "AUTH_EVENTS_WEBHOOK_SECRET", value: "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3", extra: map[string]string{"AUTH_EVENTS_WEBHOOK_URL": "http://notify/hooks"}},
 		{name: "webhook secret without URL", variable: "AUTH_EVENTS_WEBHOOK_SECRET", value: secret32},
+		{name: "metrics address without port", variable: "AUTH_METRICS_ADDR", value: "localhost"},
+		{name: "metrics address bad port", variable: "AUTH_METRICS_ADDR", value: ":99999"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

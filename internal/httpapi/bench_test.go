@@ -11,6 +11,7 @@ import (
 
 	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/httpapi"
+	"github.com/ecommerce/auth-service/internal/logging"
 	"github.com/ecommerce/auth-service/internal/password"
 	"github.com/ecommerce/auth-service/internal/storetest"
 	"github.com/ecommerce/auth-service/internal/token"
@@ -33,7 +34,7 @@ func benchHandler(b *testing.B) (http.Handler, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	log := logging.New(io.Discard, slog.LevelInfo)
 	svc := auth.New(st, keys, hasher, time.Now, auth.Params{AccessTTL: time.Hour, RefreshTTL: 2 * time.Hour}, log)
 	h, err := httpapi.New(svc, httpapi.Options{Log: log})
 	if err != nil {

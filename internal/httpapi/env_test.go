@@ -22,6 +22,7 @@ import (
 	"github.com/ecommerce/auth-service/gen/oapi"
 	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/httpapi"
+	"github.com/ecommerce/auth-service/internal/logging"
 	"github.com/ecommerce/auth-service/internal/logtest"
 	"github.com/ecommerce/auth-service/internal/password"
 	"github.com/ecommerce/auth-service/internal/passwordpolicy"
@@ -96,7 +97,7 @@ func newAPIEnv(t *testing.T, st store.DB, opts ...envOption) *apiEnv {
 		t.Fatal(err)
 	}
 	logs := &logtest.Buffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := logging.New(logs, slog.LevelDebug)
 	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
 	svc := auth.New(st, keys, hasher, clk.Now, params, log)
 	handler, err := httpapi.New(svc, httpapi.Options{Log: log})

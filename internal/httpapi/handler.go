@@ -34,6 +34,8 @@ var _ oapi.StrictServerInterface = (*Handler)(nil)
 type Options struct {
 	// Log receives the access log and the errors no client may see.
 	Log *slog.Logger
+	// Observer, if set, is told of every request (metrics).
+	Observer RequestObserver
 }
 
 // New returns the service's whole HTTP handler: middleware, request
@@ -59,7 +61,7 @@ func New(svc *auth.Service, opts Options) (http.Handler, error) {
 	h := &Handler{auth: svc, log: log, spec: spec}
 
 	r := chi.NewRouter()
-	r.Use(withClient, logRequests(log), recoverPanics(log), secureHeaders, limitBody, v.middleware, parseBearer)
+	r.Use(withClient, observeRequests(log, opts.Observer), recoverPanics(log), secureHeaders, limitBody, v.middleware, parseBearer)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeError(w, errNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { writeError(w, errMethodNotAllowed) })
 
@@ -76,7 +78,7 @@ func New(svc *auth.Service, opts Options) (http.Handler, error) {
 // requestError answers a request the generated code could not decode. The
 // validator has already checked it, so this is a last line of defence.
 func (h *Handler) requestError(w http.ResponseWriter, r *http.Request, err error) {
-	h.log.InfoContext(r.Context(), "request not decoded", "request_id", RequestID(r.Context()), "error", err)
+	h.log.InfoContext(r.Context(), "request not decoded", "error", err)
 	writeError(w, errInvalid)
 }
 
@@ -85,8 +87,7 @@ func (h *Handler) requestError(w http.ResponseWriter, r *http.Request, err error
 // which never reaches the client.
 func (h *Handler) responseError(w http.ResponseWriter, r *http.Request, err error) {
 	if !known(err) {
-		h.log.ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()),
-			"method", r.Method, "path", r.URL.Path, "error", err)
+		h.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
 	writeError(w, err)
 }

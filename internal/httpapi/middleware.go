@@ -29,8 +29,19 @@ const requestIDHeader = "X-Request-ID"
 // is safe to log and to echo.
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
-// RequestID returns the id of the request ctx belongs to, or "".
-func RequestID(ctx context.Context) string { return auth.ClientOf(ctx).RequestID }
+// traceparentRE is a W3C Trace Context traceparent header: version, trace id,
+// parent id, flags (version ff is invalid).
+var traceparentRE = regexp.MustCompile(`^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}(-.*)?$`)
+
+// traceID returns the trace id of a traceparent header, or "" for a missing
+// or malformed one (an all-zero id is invalid too).
+func traceID(traceparent string) string {
+	m := traceparentRE.FindStringSubmatch(traceparent)
+	if m == nil || m[1] == "ff" || (m[1] == "00" && m[4] != "") || m[2] == strings.Repeat("0", 32) || m[3] == strings.Repeat("0", 16) {
+		return ""
+	}
+	return m[2]
+}
 
 // maxUserAgent bounds the User-Agent kept for logs and the domain.
 const maxUserAgent = 256
@@ -49,7 +60,8 @@ func withClient(next http.Handler) http.Handler {
 		if err != nil {
 			address = r.RemoteAddr
 		}
-		c := auth.Client{Address: address, UserAgent: printable(r.UserAgent(), maxUserAgent), RequestID: id}
+		c := auth.Client{Address: address, UserAgent: printable(r.UserAgent(), maxUserAgent), RequestID: id,
+			TraceID: traceID(r.Header.Get("Traceparent"))}
 		next.ServeHTTP(w, r.WithContext(auth.WithClient(r.Context(), c)))
 	})
 }
@@ -93,28 +105,71 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// logRequests writes one access-log line per request. It logs the path, never
-// the query string or headers, which may carry credentials.
-func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
+// RequestObserver is told of every request once it is answered, for metrics:
+// the operationId of the route it matched ("unmatched" for none), the
+// status and how long it took.
+type RequestObserver interface {
+	ObserveRequest(operation string, status int, elapsed time.Duration)
+}
+
+// unmatched is the operation of a request that matched no route.
+const unmatched = "unmatched"
+
+// quietPaths are polled by orchestrators and load balancers every few
+// seconds: their access log is at debug level, so that it does not drown
+// the rest (or cost a write per probe).
+var quietPaths = map[string]bool{"/auth/health/": true}
+
+// routeInfo is what the validator learns of a request, for the access log
+// and metrics, which wrap it: the operation the request matched.
+type routeInfo struct{ operation string }
+
+type routeInfoKey struct{}
+
+// setOperation records the operation r matched, if an observing middleware
+// is listening.
+func setOperation(r *http.Request, operation string) {
+	if info, ok := r.Context().Value(routeInfoKey{}).(*routeInfo); ok {
+		info.operation = operation
+	}
+}
+
+// observeRequests writes one access-log line per request and reports it to
+// observer (if any). It logs the path, never the query string or headers,
+// which may carry credentials; the request id and trace id are added by the
+// logger (internal/logging).
+func observeRequests(log *slog.Logger, observer RequestObserver) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
 			rec := &statusRecorder{ResponseWriter: w}
-			next.ServeHTTP(rec, r)
+			info := &routeInfo{operation: unmatched}
+			next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), routeInfoKey{}, info)))
+			elapsed := time.Since(start)
+			if observer != nil {
+				observer.ObserveRequest(info.operation, rec.status, elapsed)
+			}
+			level := slog.LevelInfo
+			if quietPaths[r.URL.Path] && rec.status < http.StatusInternalServerError {
+				level = slog.LevelDebug
+			}
+			if !log.Enabled(r.Context(), level) {
+				return
+			}
 			attrs := []slog.Attr{
-				slog.String("request_id", RequestID(r.Context())),
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
+				slog.String("operation", info.operation),
 				slog.Int("status", rec.status),
 				slog.Int("bytes", rec.bytes),
-				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 				slog.String("remote", r.RemoteAddr),
 			}
 			// Behind the gateway, RemoteAddr is the gateway; the client is here.
 			if fwd := r.Header.Get("X-Forwarded-For"); fwd != "" && len(fwd) <= 256 {
 				attrs = append(attrs, slog.String("forwarded_for", fwd))
 			}
-			log.LogAttrs(r.Context(), slog.LevelInfo, "request", attrs...)
+			log.LogAttrs(r.Context(), level, "request", attrs...)
 		})
 	}
 }
@@ -128,8 +183,7 @@ func recoverPanics(log *slog.Logger) func(http.Handler) http.Handler {
 					if v == http.ErrAbortHandler {
 						panic(v)
 					}
-					log.ErrorContext(r.Context(), "panic", "request_id", RequestID(r.Context()),
-						"path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+					log.ErrorContext(r.Context(), "panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
 					writeError(w, errInternal)
 				}
 			}()

@@ -44,6 +44,7 @@ func (v *validator) middleware(next http.Handler) http.Handler {
 			writeError(w, v.routeError(w, r, err))
 			return
 		}
+		setOperation(r, route.Operation.OperationID)
 		if body := route.Operation.RequestBody; body != nil {
 			if err := readBody(r, body.Value); err != nil {
 				writeError(w, err)

@@ -28,6 +28,7 @@ import (
 
 	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/httpapi"
+	"github.com/ecommerce/auth-service/internal/logging"
 	"github.com/ecommerce/auth-service/internal/logtest"
 	"github.com/ecommerce/auth-service/internal/password"
 	"github.com/ecommerce/auth-service/internal/store"
@@ -130,7 +131,7 @@ type api struct {
 func startAPI(t testing.TB, st store.DB, keys *token.Keys, hasher *password.Hasher) *api {
 	t.Helper()
 	logs := &logtest.Buffer{}
-	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := logging.New(logs, slog.LevelDebug)
 	svc := auth.New(st, keys, hasher, time.Now, auth.Params{AccessTTL: 5 * time.Minute, RefreshTTL: 24 * time.Hour}, log)
 	h, err := httpapi.New(svc, httpapi.Options{Log: log})
 	if err != nil {

@@ -59,6 +59,9 @@ func (p *Postgres) Migrate(ctx context.Context) error {
 	return migrate(ctx, goose.DialectPostgres, db, files, goose.WithSessionLocker(locker))
 }
 
+// PoolStat returns the connection pool's statistics, for metrics.
+func (p *Postgres) PoolStat() *pgxpool.Stat { return p.pool.Stat() }
+
 // Close releases the pool.
 func (p *Postgres) Close() error {
 	p.pool.Close()
