@@ -264,6 +264,9 @@ type ServerInterface interface {
 	// GetDocs Serve the HTML API reference
 	// (GET /auth/docs/)
 	GetDocs(w http.ResponseWriter, r *http.Request)
+	// GetDocsAsset Serve a file of the HTML API reference
+	// (GET /auth/docs/{file})
+	GetDocsAsset(w http.ResponseWriter, r *http.Request, file string)
 	// GetHealth Report that the service is up
 	// (GET /auth/health/)
 	GetHealth(w http.ResponseWriter, r *http.Request)
@@ -303,6 +306,12 @@ func (_ Unimplemented) GetJWKS(w http.ResponseWriter, r *http.Request) {
 // GetDocs Serve the HTML API reference
 // (GET /auth/docs/)
 func (_ Unimplemented) GetDocs(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// GetDocsAsset Serve a file of the HTML API reference
+// (GET /auth/docs/{file})
+func (_ Unimplemented) GetDocsAsset(w http.ResponseWriter, r *http.Request, file string) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -382,6 +391,32 @@ func (siw *ServerInterfaceWrapper) GetDocs(w http.ResponseWriter, r *http.Reques
 
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		siw.Handler.GetDocs(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// GetDocsAsset operation middleware
+func (siw *ServerInterfaceWrapper) GetDocsAsset(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "file" -------------
+	var file string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "file", chi.URLParam(r, "file"), &file, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "file", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.GetDocsAsset(w, r, file)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -646,6 +681,9 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/auth/docs/", wrapper.GetDocs)
 	})
+	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/auth/docs/{file}", wrapper.GetDocsAsset)
+	})
 
 	return r
 }
@@ -728,8 +766,13 @@ type GetDocsResponseObject interface {
 	VisitGetDocsResponse(w http.ResponseWriter) error
 }
 
+type GetDocs200ResponseHeaders struct {
+	ContentSecurityPolicy string
+}
+
 type GetDocs200TexthtmlResponse struct {
 	Body          io.Reader
+	Headers       GetDocs200ResponseHeaders
 	ContentLength int64
 }
 
@@ -739,6 +782,7 @@ func (response GetDocs200TexthtmlResponse) VisitGetDocsResponse(w http.ResponseW
 	if response.ContentLength != 0 {
 		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
 	}
+	w.Header().Set("Content-Security-Policy", fmt.Sprint(response.Headers.ContentSecurityPolicy))
 	w.WriteHeader(200)
 
 	if closer, ok := response.Body.(io.ReadCloser); ok {
@@ -751,6 +795,148 @@ func (response GetDocs200TexthtmlResponse) VisitGetDocsResponse(w http.ResponseW
 type GetDocs500JSONResponse struct{ InternalErrorJSONResponse }
 
 func (response GetDocs500JSONResponse) VisitGetDocsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocsAssetRequestObject struct {
+	File string `json:"file"`
+}
+
+type GetDocsAssetResponseObject interface {
+	VisitGetDocsAssetResponse(w http.ResponseWriter) error
+}
+
+type GetDocsAsset200ResponseHeaders struct {
+	CacheControl string
+}
+
+type GetDocsAsset200ImagepngResponse struct {
+	Body          io.Reader
+	Headers       GetDocsAsset200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetDocsAsset200ImagepngResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "image/png")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocsAsset200TextcssCharsetUtf8Response struct {
+	Body          io.Reader
+	Headers       GetDocsAsset200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetDocsAsset200TextcssCharsetUtf8Response) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocsAsset200TextjavascriptCharsetUtf8Response struct {
+	Body          io.Reader
+	Headers       GetDocsAsset200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetDocsAsset200TextjavascriptCharsetUtf8Response) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocsAsset200TextplainCharsetUtf8Response struct {
+	Body          io.Reader
+	Headers       GetDocsAsset200ResponseHeaders
+	ContentLength int64
+}
+
+func (response GetDocsAsset200TextplainCharsetUtf8Response) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if response.ContentLength != 0 {
+		w.Header().Set("Content-Length", fmt.Sprint(response.ContentLength))
+	}
+	w.Header().Set("Cache-Control", fmt.Sprint(response.Headers.CacheControl))
+	w.WriteHeader(200)
+
+	if closer, ok := response.Body.(io.ReadCloser); ok {
+		defer closer.Close()
+	}
+	_, err := io.Copy(w, response.Body)
+	return err
+}
+
+type GetDocsAsset400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response GetDocsAsset400JSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocsAsset404JSONResponse Error
+
+func (response GetDocsAsset404JSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type GetDocsAsset500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response GetDocsAsset500JSONResponse) VisitGetDocsAssetResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
 	if err := json.NewEncoder(&buf).Encode(response); err != nil {
@@ -1339,6 +1525,9 @@ type StrictServerInterface interface {
 	// GetDocs Serve the HTML API reference
 	// (GET /auth/docs/)
 	GetDocs(ctx context.Context, request GetDocsRequestObject) (GetDocsResponseObject, error)
+	// GetDocsAsset Serve a file of the HTML API reference
+	// (GET /auth/docs/{file})
+	GetDocsAsset(ctx context.Context, request GetDocsAssetRequestObject) (GetDocsAssetResponseObject, error)
 	// GetHealth Report that the service is up
 	// (GET /auth/health/)
 	GetHealth(ctx context.Context, request GetHealthRequestObject) (GetHealthResponseObject, error)
@@ -1445,6 +1634,32 @@ func (sh *strictHandler) GetDocs(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(GetDocsResponseObject); ok {
 		if err := validResponse.VisitGetDocsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// GetDocsAsset operation middleware
+func (sh *strictHandler) GetDocsAsset(w http.ResponseWriter, r *http.Request, file string) {
+	var request GetDocsAssetRequestObject
+
+	request.File = file
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.GetDocsAsset(ctx, request.(GetDocsAssetRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "GetDocsAsset")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(GetDocsAssetResponseObject); ok {
+		if err := validResponse.VisitGetDocsAssetResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {
@@ -1677,67 +1892,75 @@ func (sh *strictHandler) VerifyToken(w http.ResponseWriter, r *http.Request) {
 // const string: with thousands of chunks the chained `+` fold is several
 // times slower for the Go compiler than parsing a slice literal.
 var swaggerSpec = []string{
-	"7Fpvc9q8sv8qGt/z4um9hkD+J50z85A0aSD/CNCQtvSAsBesxJYcSYY4Z/Ld72hlAgYn7WnTZ+7cc960",
-	"sZFW2v3trva38j8dT0Sx4MC1cvb/6UhQseAK8OGA+i24T0Bp8+QJroHjnzSOQ+ZRzQRfu1WCm3fwQKM4",
-	"BDvSB2ffYXxCQ+Y7ruODpix09p26fUUYjxNddlxnxCD0cTGIcMhXpxMwRfA9YYpIuE+YBL/sfHt6ch3l",
-	"BRBRM/5vEkbOvvNfa3MF1uyvau1ISiGdJzPBB+VJFputOvtOJwCUCEqTofBTs0JEw5GQEfhESELnK0dM",
-	"KcbH5m2mSdl5cp061yA5De0aP2cXK6EPKGLBPDWiQE5AEvyFCM9LJOr+65rXOEk4PMTgafDJiLIwkfCe",
-	"6ACIXV4RKoEwjq/MNpgHJBRjIniY4g6aNA0F9TtCnFE5hp/SPbYy+lqIfohSFtRvLSGjhSA46C0MUAQ9",
-	"CpdEB5STKjlnB7hQR4hzytNsN+qn9NSBFFqH4BfpN6WKPA94E92EIBHlqcGLcUK1hijWioykiIg28UR9",
-	"X4JS5A/K1RQk+GSYItJjqmFK03cmGAOgPkhUuAVapqXaSAP6eH65NniC+wYfMqVMkyGMhASiZWrihY4p",
-	"40bcXKln+1RdR6fxLAjGgNo8uc4nThMdCMkewf85e4s74H0udH8l53xkE+AEBxAuNLEZaGSCnafZe9zU",
-	"r+NwQH3iSfCBa0ZD5dqMkiUSd5ZGXAIPsclp5mcJE3EHvt3HEgjdbrdUS3RgxHlUwyoSxqnpfAQTnOAm",
-	"wWCTKDACZxnU2dcygUJYnAOgEsxmaBj9vefQmPUc5xkrpSXj42eoVBLHQmrwz8FntINjfgKyZC6oHxlJ",
-	"fVxuAbmFpQiOQJxIz9HwoNfikDLec0zKyuL6d6UJ4zWN9uVF2ZkfQQjQ8xmwKkNwyLK4CmgMRIww3GrN",
-	"usEkliIGqRmouUGWpdSI0nQYAomoFzAOJQnUxxdmvEtU4gWEKjLI3GrgkkFMpQJ7rgzcHh8U29iOXErE",
-	"5qWJn5FIOMqKQAfCx5iiYSim4KNILvrU02wCfep5IuF6NnHBDwEFLMXk/JWERGXSEgWyn1sW3zBu18A5",
-	"s0xpHobU72fwzB6zDIbisnOrn3A6oSw01jLDsiF9zSIQCc7MH8KD94RynwwiMQF/QIQ9BTcquz2uA6qJ",
-	"ApPvKImpDsiU6UAkmjCtiJaUhSbrqZCqwEQdnqjCSyLgxm8Fh3KPO+5CsK1YcDXS5kGw6hVBElE+d4YI",
-	"lKJjjPT5EheC2CVItgRB++LWbdrHpLiQq4r2MC/OqO8zswEaNnOeyzRE+MfK3OwFlZKmzkqUNSUo4NoY",
-	"Gn3Dpi6EQmHBYSuTTDeF2RqoF5ARTUKd2iItp/IPFZDP2xLDW/A0hvM8PX6dGd21EfltZbjrnAANdWCW",
-	"y4ew0lQnto7lSWRkmXAoZf5YSmIjbY7P8o+rqTa/sUx80Y4a3dMiL4mTYcg8cgcp+aN1fEh2tqo771ZT",
-	"Dw3Hi5s+aq9vbTuu08r+P/I/tGv5rc+GrCDuyUn+UGmWXhgJ+XG1q9pB0bA75ucHbpxsjT7HVa8SrYf3",
-	"u3eNnfSmMry5X492v9xXwyvYlNd76vO2/lSZFsrTaU7XQ1S05rjO5WlzScnDIgH5g8ypTB526FjA8KN3",
-	"1U6SJjtr3HyJ9cUe5768ioY3R7Fap6x2POwG5zu7Z0H3YdMbDke1mr7u7G4/TpNq63SHNo+PH5LgQ6t6",
-	"tq3bwusfNI4OmzDsnrZubg++HLLj602+Ie74bXCuNN/e1F/6693SVkN9/Lx54m3xvfTgpian4d5GeK93",
-	"+q2Lren24agSbF6lV1uT0vbW54+3V61K//hDd/1q8nj/eWN79+rqnHk1Tdv3j2r3tPFlzD8P97wdv/I4",
-	"9mtfTh6T7fvzq0nrbCugt5JX+V71cHgZD+vtD5Xd+4uzVPp3ujQ87nSDWn1zcn51HGx34UtSGZ1vhsf+",
-	"+oXXmsqNm+adql+c0KvSx/7DAWf1++G0cqaqt8ebmyVPHR8msnR3NP60S6c0bjye8vsPp+NC5BIFi8gp",
-	"Ns7DZV4UTHvI4zXa3bhsbHxYfziuHox3J8lwT59BdXxy/ni9sw27nUTtJc2TSev66FORtDQv7aF/fPTY",
-	"Svaije2Ts4u+TmB7a+/sIr7pbseHaVuzu8+3p/VufYtWvhvexjOtv1tdXYzLF6K9vZp97iDNp+PXSh+T",
-	"MFYS9PKGjMCi9c8MwVhoCuT3kaXg5Wx0TrUXgE88qqDEuAKumDmcwtRUMVKaownP0Jh6oAgbc4EJexFi",
-	"Uxb8mT2WPRE5rhPRhzPgY5OO17c2XSdifPZcdZ3YsCBplv9Hr6f+++s//uz11Lf/+XP2h3n5txVkXOeh",
-	"lM0sZaePSQemWCA0ow6o5YxRYc0ZU6WmQi6lK09ICZ4mgZAKyBClpqaoMz+7zkjIiGrkxNnsnEqblb3t",
-	"l3Xq9drf9SqLxsLuXgBUJPpFRCWMJKggrxikjWD40WOXrFH/9FivXrC6qvPWlndY367fxTfXh429MqSN",
-	"ynBdh8NwrwI3B2H9VjAvuo686PqRmgHeesiH0XHFv2mEedV3q3vry6q/rupsm0Uatuxv/59V7JiyukmZ",
-	"XNWOeh4oVcguAiF1KWQT8IkdlZHhPxrdznOtjnyBDOyAwbt8UP60lT53L26/3Fw81nll2UgreXcBn2UV",
-	"sp9e2Xc2YvDuva0fDS3zKCdDMPTYlOcevJFOryH/OrQZRu6rGH9SIF/JuK9myudUM0sJq0lvLEorll+q",
-	"v6oLghjX25tOQTcnrxmeaHbRIp2uQbJR+mJkIpJvFJeveNwvhaXd42vK2Yb6yyxqREMFywTpKIp1auiR",
-	"StA5XMP028xYodHtENvFU3kGVEhvFHiJZDptY1sIzTrEZk8tsTzGPh3PgG10O05B7ziXILCtOGhetjtk",
-	"zTCZNXy9NiBCFrzOnHpt8NwTNFu0y849KNA6tv0YxkdiNdjrSFR1ijx9qeVl2KGhi1DyRBSB9ICoVGmI",
-	"yqSuVAKKoM2sCmZ+tqUexx0qghz/kGoairFLLqUP0iVNmhoOjxMuhGaj2XIZYwUSCo+GYVru8R4/mpjD",
-	"HRmsS6YB1TABiS0Cy91cEmDXF4iiEWA7yXaG9vHlAFtJA9u9o+UeH1guOrB9CcNHByQydRQKJx9uKR8L",
-	"0jpqd8ixpBFMhbzDsXMn8UJmCj9CQwnUT4n5932PDyytHxhyHD/z8DAtJuNGZERjtUq/iRao34yk2zZH",
-	"yDzI3J1TRNr4umSgqTRFbiLDDG21v7a2kKbWZjONGzNtmWGiA9LO7iJqzbrjOhOQynpEtVwpV8xoEQOn",
-	"MTMEsVwpb2DFowN0deuH5SmEYemOiylfu53eqfKsKTkGXdy9Q3i6MCSnkJI26Fn7jqo0ikBL5hHFxhzb",
-	"3dwnExPqM/cwtXOZ2ABmnJwYvtzjkfBhn1CDuQSfnJzXDokCT4LGDiN6C3J2FYBvTWlSBIqs+86+8xE0",
-	"Fv9u/o5uvVL5ge7rjzVFUf4LPdE7SIkCvdShPqReAKVDwbUUBYX/iZiSUPAx2i6TQCKamuPXM1P9F+4J",
-	"HNu+cElEH0p0DH/fqFRe6EdvWQMU6fVsqLX8pd1iXnT2v35zHZVEkfHPfadpMcAdz3soWYpAnLM7A+yY",
-	"0bEyh0AEmtr7SetwvvDU2oKDrSD5QXjq+0himzvQUZiHcMUK7mptB+GoZCRRxo23dc7PSEzHQIYJC/XC",
-	"vdCsU4k05o1NaQIX0JC4fq1ZN4kXJHAPXjFegC22V82XdeF+YyhkK7wQDLPrUaZIEv8O07UgFlJbp9PL",
-	"Cy7Yztpq0Xoh8jm0XixUQXpr4YVTdhSBMskU/87X0kMwcWsO/DJpQQxUm1zHMFkFVEYhUt/lHGXJZHbn",
-	"BEofCD99M0jyTPUpX4hpmcDTij9sFmf3mdrYHcbrN8Rw80cwXPgmAqdUvz8ld7lpJlU3vj9p+bId5239",
-	"yGIF13Nv76BH3M95kBgRmnehBS/N8uWql9IwzHlqkTfVwtD5EWBtAbawH7M9w4VWYf4LMft1s+fr9a/f",
-	"nlZwgCLNc7dxaIdXAYng1YR7Dr8z2SK1fSHVIoKo0CIDmVJFmCntTRX686j+bnRaoBPJv48Hy8jNIiJZ",
-	"Vbtcq65AcxkDrzXr7Ri8X8WomJ/arwaWmWUhWNle/pKqgqmV5QxHNpX7K8WFpaQvn45tTaWhTM/hZOmi",
-	"gdFwoUUSuZTvyqQrTak767a6JOFIOXo8axhzn8zutZ+vZWkYkjHoOTHcrFTxu4MiCnA5NPVcJ8uuv+mM",
-	"nbf3f+iIfbssMG9iFnjX4fymGjGI9b/Dob25vvf9ycufq719yJ2JsWGy+PHA3JcXri1ePlfyLaBXqlKh",
-	"qc6q0lxY2faI4DDrVUB2q6/xCyobiBymJKZMzg4/E0k9nivzTASDXybZlwfI3J+l5Gtf/IDNJXSks6Nn",
-	"LKkHPY6fjExo6GblhN3tNBDhvA76I2vV5L90eVcUzdm9xO8M56Wrj/9LAV1D0KzBDXT/qcD/1Qr8wQso",
-	"H8PyOWS/bFyy7g/EqO1tvBKiNUy7i6cgLrR0CNZsZ5qsVyo2YVBOwDazsXQg0wB4RiSzj6qXA8M2zn9n",
-	"XOTvHf7isFi6F3ihlLLYzY30n+j4l6LjMADvzvZP6JIt8czgQs9IYWFsoGg5wTbn16Iegqk7s88K7TIj",
-	"KbhWi92a8nO7e80xvCBbZVnaGZsAx3AaLc/OOuhZl+fJXZ5qC0L8tjgLQ/zbhvKsOY1qmodGt6MWpGbK",
-	"rkrtFNKVhZnPdGV17imktjqe1eQYIQtzsSB/+vb0vwEAAP//",
+	"7Dv7c9q6mv+Kxntn7umuIZAQmqRzZg5Jk4a8A7SkLb0g7A9biS05kgxxzuR/39GDh8GhPWlzZmfv/aUF",
+	"IX363k/lT8djccIoUCmcvT8dDiJhVID+so/9FtynIKT65jEqgeqPOEki4mFJGN24FYyqNXjAcRKB2emD",
+	"s+cQOsYR8R3X8UFiEjl7TtMsIUKTVJYd1xkRiHx9GcR6y1enExKB9DoiAnG4TwkHv+x8e3pyHeGFEGO1",
+	"/x8cRs6e818bcwI2zK9i45Bzxp0ndcAH4XGSKFSdPacTgoYIQqIh8zN1Q4yjEeMx+IhxhOc3x0QIQgO1",
+	"aikpO0+u06QSOMWRueNlfDEQ+qBBLLCngQTwMXCkf0HM81Kuaf95yhsUpRQeEvAk+GiESZRyeIdkCMhc",
+	"LxDmgAjVSwoN4gGKWIAYjTKNwRXOIob9DmNnmAfwItoTA6MvGetHGsoC+a0lyUjGkN70KxhQJHoNnCMZ",
+	"Yoqq6Jzs64s6jJ1jmllsxIvolCFnUkbgF9E3wQLNNvwS2hhDMaaZkhehCEsJcSIFGnEWI6nsCfs+ByHQ",
+	"b5iKCXDw0TDTkg6whAnO3ihjDAH7wDXBLZA8KzVGErSO569rg8eor+SDJphINIQR44Akz5S94AATqsDN",
+	"iZrxp+o6MkumRhCApubJdT5SnMqQcfII/sv4ze6A9imT/RWf84GMgSK9AVEmkfFAI2XsNLPrGqmfl8M+",
+	"9pHHwQcqCY6EazyKdSTu1I24CB4S5dPUzxzG7A58g8eSELrdbqmRylCB87CEVUkopcbzHYRRpJEEJZtU",
+	"gAI49aDOnuQpFIrF2QfMQSGDo/j3noMT0nOcmayE5IQGM1GJNEkYl+Cfg09wR+95gcjSOaB+rCD19XUL",
+	"klu4CukdWk6o50h4kBtJhAntOcplWbt+LTehtOakfXlRduYhSAtoFgNWYTAK1ouLECeA2EibW+OqqWSS",
+	"cJYAlwTEnCHLUBpISDyMAMXYCwmFEgfs6wW130Ui9UKEBRpYtRq4aJBgLsDElYHbo4NiHpudS45YLSr7",
+	"GbGUalgxyJD52qZwFLEJ+BokZX3sSTKGPvY8llI5Pbigh6ABLNnkfIlDKiy0VADv567VK4SaO/SZqadU",
+	"X4bY71vxTL9aD6bB2bjVTykeYxIpbqltdktfkhhYqk/mg/DgHcLUR4OYjcEfIGai4FZlp0dliCUSoPwd",
+	"RgmWIZoQGbJUIiIFkhyTSHk9EWERKqvTEZV5aQxU6S2jUO5Rx10wthUOrlra3AhWtSJMY0znyhCDEDjQ",
+	"lj6/4oIhcwWyVyDNX426cfvaKS74qiIc5skZ9n2iEMDRVU5ziYRYf1g5axcw5zhzVqzsioMAKhWjtW4Y",
+	"16VFIXTCYTITS5vQ3hqwF6IRTiOZmSQtR/IPJZAztNjwFjypzXnuHr9Ome4ai/y2st11jgFHMlTX5U1Y",
+	"SCxTk8fSNFawlDmUrD6W0kRBm8tn+cdVV5tHzIIvwuike1qkJUk6jIiH7iBDv7WODtDb7erbN6uuB0fB",
+	"ItKH7c3tuuM6Lfv/of++3cijPt2yInGPj/NB5ar0zE7I72tcN/aLtt0RP79x63h79DmpepV4M7rfuTt5",
+	"m91Uhjf3m/HOl/tqdA01/mlXfK7Lj5VJITyZ5Wg90IQ2HNe5PL1aIvKgCEA+kDmV8cNbHDAYfvCu22l6",
+	"Rc5Obr4k8mKXUp9fx8Obw0RsYtI4GnbD87c7Z2H3oeYNh6NGQ37q7NQfJ2m1dfoWXx0dPaTh+1b1rC7b",
+	"zOvvnxweXMGwe9q6ud3/ckCOPtXoFrujt+G5kLRek1/6m93S9on48Ll27G3T3Wz/psEn0e5WdC/f9lsX",
+	"25P6wagS1q6z6+1xqb79+cPtdavSP3rf3bweP95/3qrvXF+fE68hcfv+UeycnnwJ6OfhrvfWrzwGfuPL",
+	"8WNavz+/HrfOtkN8y2mV7lYPhpfJsNl+X9m5vzjLuH8nS8OjTjdsNGvj8+ujsN6FL2lldF6LjvzNC681",
+	"4Vs3V3eieXGMr0sf+g/7lDTvh5PKmajeHtVqJU8cHaS8dHcYfNzBE5ycPJ7S+/enQaHkUgGLkhMkyItL",
+	"LRQce8jLa7SzdXmy9X7z4ai6H+yM0+GuPINqcHz++OltHXY6qdhNr47HrU+HH4ugZXloD/2jw8dWuhtv",
+	"1Y/PLvoyhfr27tlFctOtJwdZW5K7z7enzW5zG1e+a95KM42+G1pdbZfPWHt71fvcQZZ3x+tSH+UwVhz0",
+	"MkIKYNH9Z6rAWGgK5PGwLnjZG51j6YXgIw8LKBEqgAqiglOUqSyGcxWadAxNsAcCkYAy7bAXRazSgj/s",
+	"17LHYsd1YvxwBjRQ7nhzu+Y6MaHT71XXSVQVxNX1/+r1xH9//dcfvZ749j9/TD+oxX+sSMZ1Hkr2ZMlG",
+	"H+UOVLKAsC0dNJXTikrnnAkWYsL4krvyGOfgSRQyLgANNdRMJXXqZ9cZMR5jqWtiezpHUq2yW3+epl6v",
+	"/V2tMtJYwO4ZgbJUPitRDiMOIswTBtlJOPzgkUty0vz42KxekKZo0ta2d9CsN++Sm08HJ7tlyE4qw00Z",
+	"DaPdCtzsR81bRrz4U+zFnx6x2uBtRnQYH1X8m5MoT/pOdXdzmfT1pE7RLKKwZX77/0xiR6XVV5jwVeqw",
+	"54EQhdVFyLgsRWQMPjK7bDH820m3M8vVdb2ABmbD4E3eKF/Mpc/di9svNxePTVpZZtKK312QzzIJ9qc1",
+	"eNsdgzfvTP6oyjIPUzQEVR6r9NyDX0TTOsmvF62VkbtWxh8F8DUed62nnLmaqUtYdXoBK61wfin/qi4A",
+	"IlTWa05BNydPmY5o5tIimj4BJ6PsWcvUkvxFdrlG437KLA2O64gzDfXnq6gRjgQsF0iHcSIzVR6JVCuH",
+	"qyr9NlFcOOl2kOniiXwFVFjeCPBSTmTW1m0hzdahbvY0UlPHmG9HU8GedDtOQe845yB0W3FwddnuoA1V",
+	"yWzo5Y0BYrxg2Sr1xmDWE1QommvnGhRKmZh+DKEjtmrsTV2oykzX6UstL1UdqnIRSh6LY+AeIJEJCXEZ",
+	"NYVIQSDNM0OCOm9R6lGNoUC6xj/AEkcscNEl94G76ApnqobXBy6YJKPpdbZiBRQxD0dRVu7RHj0cq+Cu",
+	"K1gXTUIsYQxctwhM7eaiUHd9AQkcg24nmc7Qnl4c6FbSwHTvcLlHB6YWHZi+hKpHByhWeZQGjt7fYhow",
+	"1Dpsd9ARxzFMGL/Te+dK4kVEJX4IRxywnyH177seHZiyfqCK42RWh0dZcTGuQMY4EavlN5JM0zct0k2b",
+	"IyIeWHWnWEta6TonIDFXSW7KIyttsbexseCmNqYnlRoTaSrDVIaobWcRjaum4zpj4MJoRLVcKVfUbpYA",
+	"xQlRBWK5Ut7SGY8MtaobPSxPIIpKd5RN6Mbt5E6Up03JAGRx906LpwtDdAoZaoOctu+wyOIYJCceEiSg",
+	"ut1NfTRWpj5VD5U7l5ExYELRsaqXezRmPuwhrGTOwUfH540DJMDjIHWHUWuLrtlFCL5hpXIRGmTTd/ac",
+	"DyB18u/mZ3SblcoPdF9/rCmq4T/TE72DDAmQSx3qA+yFUDpgVHJWkPgfswmKGA007ywEFONMhV9PHfWf",
+	"mRM4pn3hohg/lHAAv29VKs/0o7cNA4romjFqIz+0W/SLzt7Xb64j0jhW+rnnXBkZaIznPRTrIrSc7cxA",
+	"d8xwIFQQiEFiM580CuczT2w8q2DtCQ4C4OhjE/0mzOdSSko+EdJFjUSzdLNceeMiiIfg++AvjeVcxIH6",
+	"oJjQowNzpTUCrdqDMuo5HZ4hIhFLZc+x/UvbOBWmTUmEcUWMk4DQd0o3TawZpVGPmkmSDIEDGpEoElMc",
+	"jOO28wqkVCPBAfxTqF0gkMdisAEiAPmeeaIhBMjBMyqtNnxfpXW/P5RxlNflFXUobuaPgAP1DJ7L+mvu",
+	"KLWtNpSuWES8rNgpqPMoYtgXyPxkvKOQmSJ8PmszDLVz03Xzl79BnZXzBC234875mfKhc4Z8T4H/VBJ9",
+	"WusnjcwHC4cGhkN7aLCg2sOU+hGUb8XAXVwve0KYtr1dIpRIgiPyCNxuHuEx8RgtbW0+bG2WExrYgDhd",
+	"r9YfqnW9bjr4c9v6p+hRHVI82EODs+bB4UX7UIG8uOw0Dw4tnCIky3ZzWT7IQRk1aIaYMgSkAhoiokcx",
+	"qlVqazRaq7yOQyo0S61sX1fLF8U9DdSdzRQw8gkHTzKe5cuSIkQdlSzpBoIMHXcabxXUtWq3kO/Wa7lG",
+	"yddG6QsuPVZKu9/mH8v90reCTsnT07fv2i2JcQAbCQ3ydjurIoaEmqxgNcfWJu8J8Q55IeYC5O+pHJV2",
+	"1jsAe+wWj7Hh9EtO67niXzpY6HeUGH4iWmrdWAmVPzLLXQ6dO/Xas8Gz9iPeZuEZkD5Se9G4dzbkW5zw",
+	"XjA7mfoVo9sLZmaihvOv5UuxEY1NCP+SVw318GgxMVjxHna+9IpJnr3hGa2dPvwhAqXJazCxBQnj0qRT",
+	"cvnCBd4ZXi1yL9KdSs29hImCgNTSTylskQVClQn6c75LNARlYyoHKqMWJIClyuKJTsNDzONIN3WXHbtp",
+	"k1oLBCH3mZ/9MpHke7BP+RaDMvSnFX2oFcfjKdl67qkflpSdl5p59ftHcs921KHq1vcPLT8j0+e2f+Sy",
+	"gocnv15BD6mf0yA2QjivQgtaaiuBVS3FUZTT1CJtakSR8yOCNa2FBXwUeqkAvirmv1FmP8/2fCfq67en",
+	"FTlAEeW5dyaaD2sFEsNah3sOr+lsddP2GVerJagJWuytTbBARIhUPwl7uVRfWzotkCmn35cHsW27RYks",
+	"lqrrRHOZAG1cNdsJeD8ro+LOq8mhlnumhcKyuMxe9rxefqFLyOXrEBa6J7UmuTDN1uejY1tirirWmTmZ",
+	"RqgSo6pjF9ujS/6ujLpcpaXTOaKLUqqbaT1qR6HUR9MXW7MHRziKUABy3vKsVar6RV1R3XQ5lJjQjvWu",
+	"rxRj54PrHwqxv84LzMdzBdp1MH+DpWWQyH+HoF3b3P3+4eWH2L/e5M5YgAg1z+LmurwwkH8+ruSHG2uy",
+	"UiaxtFlpzqxM459RmHbhwb5Xk/ptsDFEChOUYMKnwU9ZUo/m0jxlweCXkX1Tp3vSMyj53Fc/zXYRHkkb",
+	"egKOPehR/RhyjCPXphMG20nIonke9JsdQuTfcL4psmY7cX9Nc14a6v9fMuiGFpphuBLdfzLwv5qBP3gh",
+	"pgEsxyHzZn+Juz9go6Zrv8ZEG9rtLkZBfdFSEGyYmSvarFSMw8AUgRnT6tQBTUKgtpC0fy60bBhmJPya",
+	"dpGfqP/NZrE08X4mlTKymzPpP9bxl6zjIATvzvRP8BIvdcygTE6LwkLb0KD5uLgn3TF/ojD9qyBzzYgz",
+	"KsVit6Y8G+RuOKousLcsQzsjY6DanEbLp22v2nZ5ntzloyYh1H81Y81QfzamPB27ajLVl5NuRyxAtcSu",
+	"Qu0UlisLJ2flyurZU8hMdjzNybWFLJzVCfnTt6f/DQAA//8=",
 }
 
 // decodeSpec returns the embedded OpenAPI spec as raw JSON bytes,
