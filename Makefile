@@ -3,7 +3,7 @@ GO       ?= go
 BIN      ?= bin/auth-service
 TS_DIR   := clients/ts
 
-.PHONY: all generate generate-go generate-ts check-generated vendor-swagger-ui build run test lint e2e clean
+.PHONY: all generate generate-go generate-ts check-generated vendor-swagger-ui build run test lint e2e image-test clean
 
 all: build
 
@@ -54,6 +54,10 @@ lint: $(TS_DIR)/node_modules
 ## e2e: two replicas and nginx on loopback, driven by the generated Go and TypeScript clients
 e2e: $(TS_DIR)/node_modules
 	$(GO) test -count=1 -tags e2e -v ./internal/e2e/
+
+## image-test: build the Dockerfile with podman and run the image on SQLite and PostgreSQL (deploy/image-test.sh)
+image-test:
+	bash deploy/image-test.sh
 
 clean:
 	rm -rf bin
