@@ -3,7 +3,7 @@ GO       ?= go
 BIN      ?= bin/auth-service
 TS_DIR   := clients/ts
 
-.PHONY: all generate generate-go generate-ts check-generated build run test lint e2e bench clean
+.PHONY: all generate generate-go generate-ts check-generated vendor-swagger-ui build run test lint e2e image-test bench clean
 
 all: build
 
@@ -27,6 +27,10 @@ check-generated: generate
 	@git add -N gen/ && git diff --exit-code --stat -- gen/ || \
 		{ echo "gen/ is out of date: run 'make generate' and commit the result"; exit 1; }
 
+## vendor-swagger-ui: copy Swagger UI (the version pinned in clients/ts/package.json) into internal/httpapi/docs/swagger-ui
+vendor-swagger-ui: $(TS_DIR)/node_modules
+	cd $(TS_DIR) && npm run --silent vendor-swagger-ui
+
 ## build: a static binary in bin/
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) ./cmd/auth-service
@@ -40,12 +44,12 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 
-## lint: formatting, vet, and the OpenAPI linter
+## lint: formatting, vet, the OpenAPI linter, tsc, and the vendored Swagger UI against its pin
 lint: $(TS_DIR)/node_modules
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 		if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
-	cd $(TS_DIR) && npm run --silent lint-spec && npm run --silent typecheck
+	cd $(TS_DIR) && npm run --silent lint-spec && npm run --silent typecheck && npm run --silent vendor-swagger-ui -- --check
 
 ## e2e: two replicas and nginx on loopback, driven by the generated Go and TypeScript clients
 e2e: $(TS_DIR)/node_modules
@@ -55,6 +59,9 @@ e2e: $(TS_DIR)/node_modules
 bench:
 	$(GO) build -o bin/bench ./bench/cmd/bench
 	bin/bench
+## image-test: build the Dockerfile with podman and run the image on SQLite and PostgreSQL (deploy/image-test.sh)
+image-test:
+	bash deploy/image-test.sh
 
 clean:
 	rm -rf bin

@@ -554,8 +554,22 @@ type ClientInterface interface {
 
 	// GetDocs Serve the HTML API reference
 	//
+	// Swagger UI (swagger-ui-dist, Apache-2.0), embedded in the service, rendering
+	// `/auth/openapi.json`. "Try it out" sends requests to this same origin; a successful
+	// login there fills in the bearer token. The page's files come from `getDocsAsset`.
+	//
 	// Corresponds with GET /auth/docs/ (the `GetDocs` operationId).
 	GetDocs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetDocsAsset Serve a file of the HTML API reference
+	//
+	// The files `/auth/docs/` loads: `swagger-ui-bundle.js`, `swagger-ui.css`,
+	// `swagger-initializer.js`, `favicon-32x32.png` and `favicon-16x16.png`; and Swagger UI's
+	// licence: `LICENSE`, `NOTICE` and `swagger-ui-bundle.js.LICENSE.txt`. Any other name is
+	// a 404.
+	//
+	// Corresponds with GET /auth/docs/{file} (the `GetDocsAsset` operationId).
+	GetDocsAsset(ctx context.Context, file string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetHealth Report that the service is up
 	//
@@ -790,9 +804,33 @@ func (c *Client) GetJWKS(ctx context.Context, reqEditors ...RequestEditorFn) (*h
 
 // GetDocs Serve the HTML API reference
 //
+// Swagger UI (swagger-ui-dist, Apache-2.0), embedded in the service, rendering
+// `/auth/openapi.json`. "Try it out" sends requests to this same origin; a successful
+// login there fills in the bearer token. The page's files come from `getDocsAsset`.
+//
 // Corresponds with GET /auth/docs/ (the `GetDocs` operationId).
 func (c *Client) GetDocs(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetDocsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetDocsAsset Serve a file of the HTML API reference
+//
+// The files `/auth/docs/` loads: `swagger-ui-bundle.js`, `swagger-ui.css`,
+// `swagger-initializer.js`, `favicon-32x32.png` and `favicon-16x16.png`; and Swagger UI's
+// licence: `LICENSE`, `NOTICE` and `swagger-ui-bundle.js.LICENSE.txt`. Any other name is
+// a 404.
+//
+// Corresponds with GET /auth/docs/{file} (the `GetDocsAsset` operationId).
+func (c *Client) GetDocsAsset(ctx context.Context, file string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDocsAssetRequest(c.Server, file)
 	if err != nil {
 		return nil, err
 	}
@@ -1272,6 +1310,40 @@ func NewGetDocsRequest(server string) (*http.Request, error) {
 	}
 
 	operationPath := fmt.Sprintf("/auth/docs/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetDocsAssetRequest constructs an http.Request for the GetDocsAsset method
+func NewGetDocsAssetRequest(server string, file string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "file", file, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/auth/docs/%s", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -1813,10 +1885,26 @@ type ClientWithResponsesInterface interface {
 
 	// GetDocsWithResponse Serve the HTML API reference
 	//
+	// Swagger UI (swagger-ui-dist, Apache-2.0), embedded in the service, rendering
+	// `/auth/openapi.json`. "Try it out" sends requests to this same origin; a successful
+	// login there fills in the bearer token. The page's files come from `getDocsAsset`.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /auth/docs/ (the `GetDocs` operationId).
 	GetDocsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetDocsResponse, error)
+
+	// GetDocsAssetWithResponse Serve a file of the HTML API reference
+	//
+	// The files `/auth/docs/` loads: `swagger-ui-bundle.js`, `swagger-ui.css`,
+	// `swagger-initializer.js`, `favicon-32x32.png` and `favicon-16x16.png`; and Swagger UI's
+	// licence: `LICENSE`, `NOTICE` and `swagger-ui-bundle.js.LICENSE.txt`. Any other name is
+	// a 404.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /auth/docs/{file} (the `GetDocsAsset` operationId).
+	GetDocsAssetWithResponse(ctx context.Context, file string, reqEditors ...RequestEditorFn) (*GetDocsAssetResponse, error)
 
 	// GetHealthWithResponse Report that the service is up
 	//
@@ -2094,11 +2182,18 @@ func (r GetJWKSResponse) ContentType() string {
 	return ""
 }
 
+// GetDocsResponse200Headers the declared response headers of an HTTP 200 response for GetDocs
+type GetDocsResponse200Headers struct {
+	ContentSecurityPolicy string
+}
+
 type GetDocsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDocsResponse200Headers
 }
 
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
@@ -2129,6 +2224,68 @@ func (r GetDocsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetDocsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetDocsAssetResponse200Headers the declared response headers of an HTTP 200 response for GetDocsAsset
+type GetDocsAssetResponse200Headers struct {
+	CacheControl string
+}
+
+type GetDocsAssetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDocsAssetResponse200Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetDocsAssetResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetDocsAssetResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetDocsAssetResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDocsAssetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDocsAssetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDocsAssetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDocsAssetResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3064,6 +3221,10 @@ func (c *ClientWithResponses) GetJWKSWithResponse(ctx context.Context, reqEditor
 
 // GetDocsWithResponse Serve the HTML API reference
 //
+// Swagger UI (swagger-ui-dist, Apache-2.0), embedded in the service, rendering
+// `/auth/openapi.json`. "Try it out" sends requests to this same origin; a successful
+// login there fills in the bearer token. The page's files come from `getDocsAsset`.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with GET /auth/docs/ (the `GetDocs` operationId).
@@ -3073,6 +3234,24 @@ func (c *ClientWithResponses) GetDocsWithResponse(ctx context.Context, reqEditor
 		return nil, err
 	}
 	return ParseGetDocsResponse(rsp)
+}
+
+// GetDocsAssetWithResponse Serve a file of the HTML API reference
+//
+// The files `/auth/docs/` loads: `swagger-ui-bundle.js`, `swagger-ui.css`,
+// `swagger-initializer.js`, `favicon-32x32.png` and `favicon-16x16.png`; and Swagger UI's
+// licence: `LICENSE`, `NOTICE` and `swagger-ui-bundle.js.LICENSE.txt`. Any other name is
+// a 404.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /auth/docs/{file} (the `GetDocsAsset` operationId).
+func (c *ClientWithResponses) GetDocsAssetWithResponse(ctx context.Context, file string, reqEditors ...RequestEditorFn) (*GetDocsAssetResponse, error) {
+	rsp, err := c.GetDocsAsset(ctx, file, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDocsAssetResponse(rsp)
 }
 
 // GetHealthWithResponse Report that the service is up
@@ -3494,6 +3673,72 @@ func ParseGetDocsResponse(rsp *http.Response) (*GetDocsResponse, error) {
 		}
 		response.JSON500 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDocsResponse200Headers
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetDocsAssetResponse parses an HTTP response from a GetDocsAssetWithResponse call
+func ParseGetDocsAssetResponse(rsp *http.Response) (*GetDocsAssetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDocsAssetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDocsAssetResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		response.Headers200 = &headers
 	}
 
 	return response, nil

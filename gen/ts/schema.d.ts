@@ -295,8 +295,36 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Serve the HTML API reference */
+        /**
+         * Serve the HTML API reference
+         * @description Swagger UI (swagger-ui-dist, Apache-2.0), embedded in the service, rendering
+         *     `/auth/openapi.json`. "Try it out" sends requests to this same origin; a successful
+         *     login there fills in the bearer token. The page's files come from `getDocsAsset`.
+         */
         get: operations["getDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/docs/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Serve a file of the HTML API reference
+         * @description The files `/auth/docs/` loads: `swagger-ui-bundle.js`, `swagger-ui.css`,
+         *     `swagger-initializer.js`, `favicon-32x32.png` and `favicon-16x16.png`; and Swagger UI's
+         *     licence: `LICENSE`, `NOTICE` and `swagger-ui-bundle.js.LICENSE.txt`. Any other name is
+         *     a 404.
+         */
+        get: operations["getDocsAsset"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1092,13 +1120,63 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A self-contained HTML page built from this document. */
+            /** @description The reference page. */
             200: {
                 headers: {
+                    /** @description The page loads scripts and styles from this origin only. */
+                    "Content-Security-Policy": string;
                     [name: string]: unknown;
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+            500: components["responses"]["InternalError"];
+        };
+    };
+    getDocsAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description A file name, without a directory.
+                 * @example swagger-ui-bundle.js
+                 */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file. */
+            200: {
+                headers: {
+                    /** @description How long the file may be cached. */
+                    "Cache-Control": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript; charset=utf-8": string;
+                    "text/css; charset=utf-8": string;
+                    "image/png": string;
+                    "text/plain; charset=utf-8": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            /** @description No such file. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Not found.",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
                 };
             };
             500: components["responses"]["InternalError"];

@@ -457,7 +457,7 @@ func TestGateway(t *testing.T) {
 				missing(t, "chromium is not installed (apt-get install -y chromium, or set CHROMIUM_PATH)")
 			}
 		}
-		out := runNPM(t, "docs-check", gw.url)
+		out := runNPM(t, "docs-check", gw.url, "--login", smokeEmail, smokePassword)
 		t.Logf("npm run docs-check: %s", out)
 	})
 

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -371,10 +372,79 @@ func TestDocumentsAreServed(t *testing.T) {
 			t.Fatalf("openapi.json: %d %.200s", spec.status, spec.body)
 		}
 		docs := e.get("/auth/docs/", "")
-		if docs.status != http.StatusOK || !strings.HasPrefix(docs.header.Get("Content-Type"), "text/html") ||
-			!bytes.Contains(docs.body, []byte("openapi.json")) {
+		if docs.status != http.StatusOK || !strings.HasPrefix(docs.header.Get("Content-Type"), "text/html") {
 			t.Fatalf("docs: %d %s", docs.status, docs.header.Get("Content-Type"))
 		}
+		// The page is Swagger UI, loaded from this service: no script or style from elsewhere.
+		for _, ref := range []string{`src="swagger-ui-bundle.js"`, `src="swagger-initializer.js"`, `href="swagger-ui.css"`} {
+			if !bytes.Contains(docs.body, []byte(ref)) {
+				t.Errorf("docs page does not load %s", ref)
+			}
+		}
+		if regexp.MustCompile(`(src|href)="(https?:)?//`).Match(docs.body) {
+			t.Error("docs page loads something from another origin")
+		}
+		if csp := docs.header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
+			t.Errorf("docs Content-Security-Policy %q, want script-src 'self'", csp)
+		}
+		init := e.get("/auth/docs/swagger-initializer.js", "")
+		if !bytes.Contains(init.body, []byte(`"../openapi.json"`)) || !bytes.Contains(init.body, []byte(`preauthorizeApiKey("bearerAuth"`)) {
+			t.Errorf("swagger-initializer.js does not render ../openapi.json and fill in bearerAuth: %.300s", init.body)
+		}
+	})
+}
+
+func TestDocsAssets(t *testing.T) {
+	// The files do not depend on the store: the embedded one will do.
+	e := newAPIEnv(t, storetest.Open(t, "sqlite"))
+	for file, want := range map[string]struct{ contentType, cache, starts string }{
+		"swagger-ui-bundle.js":             {"text/javascript; charset=utf-8", "public, max-age=86400", "/*! For license information"},
+		"swagger-initializer.js":           {"text/javascript; charset=utf-8", "no-cache", "//"},
+		"swagger-ui.css":                   {"text/css; charset=utf-8", "public, max-age=86400", ".swagger-ui"},
+		"favicon-32x32.png":                {"image/png", "public, max-age=86400", "\x89PNG"},
+		"favicon-16x16.png":                {"image/png", "public, max-age=86400", "\x89PNG"},
+		"LICENSE":                          {"text/plain; charset=utf-8", "public, max-age=86400", ""},
+		"NOTICE":                           {"text/plain; charset=utf-8", "public, max-age=86400", "swagger-ui"},
+		"swagger-ui-bundle.js.LICENSE.txt": {"text/plain; charset=utf-8", "public, max-age=86400", "/*!"},
+	} {
+		t.Run(file, func(t *testing.T) {
+			resp := e.get("/auth/docs/"+file, "")
+			if resp.status != http.StatusOK {
+				t.Fatalf("status %d: %.200s", resp.status, resp.body)
+			}
+			if got := resp.header.Get("Content-Type"); got != want.contentType {
+				t.Errorf("Content-Type %q, want %q", got, want.contentType)
+			}
+			if got := resp.header.Get("Cache-Control"); got != want.cache {
+				t.Errorf("Cache-Control %q, want %q", got, want.cache)
+			}
+			if got := resp.header.Get("Content-Length"); got != strconv.Itoa(len(resp.body)) || len(resp.body) == 0 {
+				t.Errorf("Content-Length %q for %d bytes", got, len(resp.body))
+			}
+			if !bytes.HasPrefix(bytes.TrimSpace(resp.body), []byte(want.starts)) {
+				t.Errorf("body starts %q, want %q", resp.body[:min(len(resp.body), 40)], want.starts)
+			}
+		})
+	}
+	t.Run("the licence names Apache 2.0", func(t *testing.T) {
+		if resp := e.get("/auth/docs/LICENSE", ""); !bytes.Contains(resp.body, []byte("Apache License")) {
+			t.Errorf("LICENSE: %.100s", resp.body)
+		}
+	})
+	for _, file := range []string{"nope.js", "index.html", "PROVENANCE.txt", "swagger-ui.js", "swagger-ui-bundle.js.map", ".env"} {
+		t.Run("unknown "+file, func(t *testing.T) {
+			resp := e.get("/auth/docs/"+file, "")
+			if file == ".env" {
+				// Not a file name the spec accepts: refused before it reaches the handler.
+				expectError(t, resp, http.StatusBadRequest, "invalid")
+				return
+			}
+			expectError(t, resp, http.StatusNotFound, "not_found")
+		})
+	}
+	t.Run("no directories", func(t *testing.T) {
+		expectError(t, e.get("/auth/docs/swagger-ui/swagger-ui.css", ""), http.StatusNotFound, "not_found")
+		expectError(t, e.get("/auth/docs/..%2Fopenapi.json", ""), http.StatusBadRequest, "invalid")
 	})
 }
 

@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
-	_ "embed"
 
 	"github.com/ecommerce/auth-service/gen/oapi"
 )
@@ -36,12 +34,4 @@ func optional(s string) *string {
 // GetOpenAPISpec serves api/openapi.yaml as JSON.
 func (h *Handler) GetOpenAPISpec(ctx context.Context, _ oapi.GetOpenAPISpecRequestObject) (oapi.GetOpenAPISpecResponseObject, error) {
 	return oapi.GetOpenAPISpec200JSONResponse(h.spec), nil
-}
-
-//go:embed docs/index.html
-var docsPage []byte
-
-// GetDocs serves the HTML API reference, which renders /auth/openapi.json.
-func (h *Handler) GetDocs(ctx context.Context, _ oapi.GetDocsRequestObject) (oapi.GetDocsResponseObject, error) {
-	return oapi.GetDocs200TexthtmlResponse{Body: bytes.NewReader(docsPage), ContentLength: int64(len(docsPage))}, nil
 }
