@@ -20,7 +20,7 @@ func loadKeys(cfg config.Config, log *slog.Logger) (*token.Keys, error) {
 			}
 			pems = append(pems, data)
 		}
-		keys, err := token.NewAsymmetric(cfg.JWTAlgorithm, pems)
+		keys, err := token.NewAsymmetric(cfg.JWTAlgorithm, pems, "")
 		if err != nil {
 			return nil, fmt.Errorf("AUTH_JWT_PRIVATE_KEYS: %w", err)
 		}

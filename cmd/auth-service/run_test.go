@@ -212,7 +212,7 @@ func TestKeygen(t *testing.T) {
 		if err := run(context.Background(), []string{"keygen", "--alg", alg}, envMap(), nil, &out, &out); err != nil {
 			t.Fatalf("keygen %s: %v", alg, err)
 		}
-		if _, err := token.NewAsymmetric(alg, [][]byte{out.Bytes()}); err != nil {
+		if _, err := token.NewAsymmetric(alg, [][]byte{out.Bytes()}, ""); err != nil {
 			t.Errorf("keygen %s made an unusable key: %v", alg, err)
 		}
 	}

@@ -201,7 +201,7 @@ func TestES256TokensCarryKidAndVerifyThroughJWKS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := token.NewAsymmetric(token.ES256, [][]byte{pemKey})
+	keys, err := token.NewAsymmetric(token.ES256, [][]byte{pemKey}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +244,7 @@ func TestES256TokensCarryKidAndVerifyThroughJWKS(t *testing.T) {
 // forgeES256 signs claims of tok with the attacker's key and extra headers.
 func forgeES256(t *testing.T, attackerPEM []byte, tok string, headers map[string]any) string {
 	t.Helper()
-	attackerKeys, err := token.NewAsymmetric(token.ES256, [][]byte{attackerPEM})
+	attackerKeys, err := token.NewAsymmetric(token.ES256, [][]byte{attackerPEM}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
