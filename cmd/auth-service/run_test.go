@@ -18,7 +18,7 @@ import (
 	"github.com/ecommerce/auth-service/internal/token"
 )
 
-const testSecret = "a-test-secret-of-at-least-thirty-two-bytes"
+const testSecret = "a-test-secret-of-sixteen-distinct-bytes-or-more"
 
 // envMap is an injected environment.
 func envMap(kv ...string) func(string) string {

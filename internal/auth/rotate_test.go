@@ -51,7 +51,7 @@ type rig struct {
 
 func testKeys(t *testing.T) *token.Keys {
 	t.Helper()
-	keys, err := token.NewHS256([]byte("a-test-secret-of-at-least-thirty-two-bytes"))
+	keys, err := token.NewHS256([]byte("a-test-secret-of-sixteen-distinct-bytes-or-more"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,9 @@ func TestLoadDefaults(t *testing.T) {
 		MigrateOnStart:  true,
 		CleanupInterval: 10 * time.Minute,
 		ShutdownTimeout: 15 * time.Second,
+		JWTLeeway:       30 * time.Second,
+		AuditRetention:  90 * 24 * time.Hour,
+		JWKSMaxAge:      5 * time.Minute,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load(empty env) =\n%+v\nwant\n%+v", c, want)
