@@ -21,6 +21,8 @@ type Params struct {
 	// ReuseInterval is the grace interval in which a just-retired refresh token
 	// still yields a working pair of its session; zero means strict rotation.
 	ReuseInterval time.Duration
+	// AuditRetention is how long security events are kept; zero keeps them.
+	AuditRetention time.Duration
 }
 
 // Pair is an access token and a refresh token of one session.

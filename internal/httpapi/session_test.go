@@ -269,7 +269,7 @@ func TestDjangoPBKDF2HashIsUpgradedOnLogin(t *testing.T) {
 		ctx := context.Background()
 		u := e.createUser("legacy@example.com", "placeholder")
 		django := djangoPBKDF2(t, "legacy-password", "somesalt", 1000)
-		if err := e.store.ReplacePasswordHash(ctx, u.ID, mustUser(t, e, u.ID).PasswordHash, django); err != nil {
+		if _, err := e.store.ReplacePasswordHash(ctx, u.ID, mustUser(t, e, u.ID).PasswordHash, django); err != nil {
 			t.Fatal(err)
 		}
 		expectError(t, e.postJSON("/auth/token/", `{"email":"legacy@example.com","password":"wrong"}`), http.StatusUnauthorized, "no_active_account")

@@ -12,3 +12,8 @@ UPDATE refresh_tokens SET retired_at = @retired_at::timestamptz, successor = @su
 DELETE FROM refresh_tokens WHERE token_hash IN (
     SELECT t.token_hash FROM refresh_tokens AS t WHERE t.expires_at < @before LIMIT @batch_size
 );
+
+-- Marks a token seen outside a plain rotation (see migration 00020); the
+-- first time counts.
+-- name: ExposeRefreshToken :exec
+UPDATE refresh_tokens SET exposed_at = @exposed_at::timestamptz WHERE token_hash = @token_hash AND exposed_at IS NULL;

@@ -12,3 +12,8 @@ UPDATE refresh_tokens SET retired_at = CAST(@retired_at AS INTEGER), successor =
 DELETE FROM refresh_tokens WHERE token_hash IN (
     SELECT t.token_hash FROM refresh_tokens AS t WHERE t.expires_at < @before LIMIT @batch_size
 );
+
+-- Marks a token seen outside a plain rotation (see migration 00020); the
+-- first time counts.
+-- name: ExposeRefreshToken :exec
+UPDATE refresh_tokens SET exposed_at = CAST(@exposed_at AS INTEGER) WHERE token_hash = @token_hash AND exposed_at IS NULL;
