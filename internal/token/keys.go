@@ -3,9 +3,9 @@ package token
 import (
 	"crypto"
 	"crypto/ecdsa"
-	"crypto/hkdf"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
