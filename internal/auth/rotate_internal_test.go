@@ -25,7 +25,10 @@ func TestDecideRotation(t *testing.T) {
 	unused := func() (bool, error) { return false, nil }
 	used := func() (bool, error) { return true, nil }
 	sealedOff := func() (bool, error) { return false, errSealed }
-	notAsked := func() (bool, error) { t.Error("the successor was looked up where the rules do not need it"); return false, nil }
+	notAsked := func() (bool, error) {
+		t.Error("the successor was looked up where the rules do not need it")
+		return false, nil
+	}
 
 	tests := []struct {
 		name      string
