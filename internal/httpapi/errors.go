@@ -41,6 +41,7 @@ var errorTable = []struct {
 	{auth.ErrTokenInvalid, http.StatusUnauthorized, "token_not_valid", "Token is invalid or expired"},
 	{auth.ErrUserNotFound, http.StatusUnauthorized, "user_not_found", "User not found"},
 	{auth.ErrUserInactive, http.StatusUnauthorized, "user_inactive", "User is inactive"},
+	{auth.ErrSessionNotFound, http.StatusNotFound, "not_found", "Not found."},
 	{errInvalid, http.StatusBadRequest, "invalid", "Invalid input."},
 	{errParse, http.StatusBadRequest, "parse_error", "JSON parse error: the request body is not valid JSON."},
 	{errUnreadable, http.StatusBadRequest, "parse_error", "The request body could not be read."},
