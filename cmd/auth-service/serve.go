@@ -49,8 +49,12 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	svc := auth.New(st, keys, hasher, time.Now, auth.Params{
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, ReuseInterval: cfg.ReuseInterval,
+		AuditRetention: cfg.AuditRetention,
 	}, log)
-	handler, err := httpapi.New(svc, httpapi.Options{Log: log})
+	if err := svc.RecordKeysLoaded(ctx); err != nil {
+		return fmt.Errorf("%w (has `auth-service migrate` run?)", err)
+	}
+	handler, err := httpapi.New(svc, httpapi.Options{Log: log, JWKSMaxAge: cfg.JWKSMaxAge})
 	if err != nil {
 		return err
 	}
@@ -79,7 +83,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	background.Go(func() { cleanupLoop(bgCtx, svc, cfg.CleanupInterval, log) })
 	log.Info("listening", "addr", ln.Addr().String(), "algorithm", keys.Algorithm(),
 		"access_ttl", cfg.AccessTTL.String(), "refresh_ttl", cfg.RefreshTTL.String(),
-		"refresh_reuse_interval", cfg.ReuseInterval.String())
+		"refresh_reuse_interval", cfg.ReuseInterval.String(), "jwt_leeway", cfg.JWTLeeway.String())
 
 	select {
 	case err := <-serveErr:

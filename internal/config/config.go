@@ -242,7 +242,7 @@ func (r *reader) duration(name string, fallback time.Duration, zeroOK bool) time
 	if v == "" {
 		return fallback
 	}
-	d, err := parseDuration(v)
+	d, err := ParseDuration(v)
 	if err != nil {
 		r.fail(name, "%q is not a duration (use Go syntax such as 5m, 24h, 10s, or whole days such as 90d)", v)
 		return 0
@@ -253,8 +253,9 @@ func (r *reader) duration(name string, fallback time.Duration, zeroOK bool) time
 	return d
 }
 
-// parseDuration is time.ParseDuration, plus whole days ("90d").
-func parseDuration(v string) (time.Duration, error) {
+// ParseDuration is time.ParseDuration, plus whole days ("90d"): the syntax of
+// every duration variable.
+func ParseDuration(v string) (time.Duration, error) {
 	if days, ok := strings.CutSuffix(v, "d"); ok {
 		n, err := strconv.Atoi(days)
 		if err != nil || n < 0 || n > 100*365 {

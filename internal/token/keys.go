@@ -30,6 +30,9 @@ const (
 	RS256 = "RS256"
 )
 
+// ErrNoSigningKey means no loaded key has the kid asked to sign.
+var ErrNoSigningKey = errors.New("token: no key has the signing kid")
+
 // MinSecretLen is the shortest HS256 secret accepted, in bytes.
 const MinSecretLen = 32
 
@@ -151,7 +154,7 @@ func NewAsymmetric(alg string, pems [][]byte, signingKID string) (*Keys, error) 
 		for i, j := range k.jwks {
 			kids[i] = j.Kid
 		}
-		return nil, fmt.Errorf("token: no key has kid %q (the keys' kids: %s)", signingKID, strings.Join(kids, ", "))
+		return nil, fmt.Errorf("%w %q (the keys' kids: %s)", ErrNoSigningKey, signingKID, strings.Join(kids, ", "))
 	}
 	material, err := x509.MarshalPKCS8PrivateKey(signer)
 	if err != nil {
