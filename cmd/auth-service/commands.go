@@ -251,10 +251,13 @@ func healthcheck(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-// keygen prints a new private key for an asymmetric algorithm.
+// keygen makes a new private key for an asymmetric algorithm: printed, or
+// with --out written to a new file readable by its owner only (mode 0600;
+// an existing file is never overwritten), and its kid printed.
 func keygen(e env, args []string) error {
 	flags := newFlags("keygen", e)
 	alg := flags.String("alg", token.ES256, "ES256, EdDSA or RS256")
+	out := flags.String("out", "", "write the key to this new file (mode 0600) instead of stdout, and print its kid")
 	if err := parseFlags(flags, args); err != nil {
 		return err
 	}
@@ -262,8 +265,21 @@ func keygen(e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	_, err = e.stdout.Write(pem)
-	return err
+	if *out == "" {
+		_, err = e.stdout.Write(pem)
+		return err
+	}
+	keys, err := token.NewAsymmetric(*alg, [][]byte{pem}, "")
+	if err != nil {
+		return err
+	}
+	if err := createExclusive(*out, pem); errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("keygen: %s exists; refusing to overwrite a key", *out)
+	} else if err != nil {
+		return fmt.Errorf("keygen: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "wrote %s (%s, mode 0600), kid %s\n", *out, *alg, keys.JWKS()[0].Kid)
+	return nil
 }
 
 // importUsers loads a Django dumpdata file of the custom user model, keeping

@@ -15,7 +15,11 @@ commands:
                         with the password in AUTH_SUPERUSER_PASSWORD;
                         --force-weak skips the password policy, for tests)
   healthcheck           exit 0 if the local server answers /auth/health/
-  keygen --alg ALG      print a new PEM private key (ES256, EdDSA or RS256)
+  keygen --alg ALG [--out FILE]
+                        make a new PEM private key (ES256, EdDSA or RS256):
+                        printed, or written to a new mode-0600 FILE
+  audit [--email E] [--since 24h] [--json] [--limit N]
+                        print the security audit trail, newest first
   import-users FILE     import users from a Django dumpdata JSON file
   users COMMAND         administer accounts: list, show, create, deactivate,
                         activate, set-password, grant-role, revoke-role,
@@ -51,6 +55,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return healthcheck(ctx, e, args)
 	case "keygen":
 		return keygen(e, args)
+	case "audit":
+		return audit(ctx, e, args)
 	case "import-users":
 		return importUsers(ctx, e, args)
 	case "users":

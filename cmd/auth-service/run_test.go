@@ -18,7 +18,7 @@ import (
 	"github.com/ecommerce/auth-service/internal/token"
 )
 
-const testSecret = "a-test-secret-of-at-least-thirty-two-bytes"
+const testSecret = "a-test-secret-of-sixteen-distinct-bytes-or-more"
 
 // envMap is an injected environment.
 func envMap(kv ...string) func(string) string {
@@ -221,7 +221,7 @@ func TestKeygen(t *testing.T) {
 		if err := run(context.Background(), []string{"keygen", "--alg", alg}, envMap(), nil, &out, &out); err != nil {
 			t.Fatalf("keygen %s: %v", alg, err)
 		}
-		if _, err := token.NewAsymmetric(alg, [][]byte{out.Bytes()}); err != nil {
+		if _, err := token.NewAsymmetric(alg, [][]byte{out.Bytes()}, ""); err != nil {
 			t.Errorf("keygen %s made an unusable key: %v", alg, err)
 		}
 	}

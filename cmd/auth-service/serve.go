@@ -53,8 +53,12 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	params := accountParams(cfg)
 	params.AccessTTL, params.RefreshTTL, params.ReuseInterval = cfg.AccessTTL, cfg.RefreshTTL, cfg.ReuseInterval
+	params.AuditRetention = cfg.AuditRetention
 	svc := auth.New(st, keys, hasher, time.Now, params, log)
-	opts := httpapi.Options{Log: log}
+	if err := svc.RecordKeysLoaded(ctx); err != nil {
+		return fmt.Errorf("%w (has `auth-service migrate` run?)", err)
+	}
+	opts := httpapi.Options{Log: log, JWKSMaxAge: cfg.JWKSMaxAge}
 	if cfg.MetricsAddr != "" {
 		m := newMetrics(st)
 		stopMetrics, err := serveMetrics(cfg.MetricsAddr, m, log)
@@ -95,7 +99,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	background.Go(func() { svc.DispatchEvents(bgCtx, sender, auth.DefaultDispatchParams()) })
 	log.Info("listening", "addr", ln.Addr().String(), "algorithm", keys.Algorithm(),
 		"access_ttl", cfg.AccessTTL.String(), "refresh_ttl", cfg.RefreshTTL.String(),
-		"refresh_reuse_interval", cfg.ReuseInterval.String(), "signup_open", cfg.SignupOpen)
+		"refresh_reuse_interval", cfg.ReuseInterval.String(), "jwt_leeway", cfg.JWTLeeway.String(), "signup_open", cfg.SignupOpen)
 
 	select {
 	case err := <-serveErr:

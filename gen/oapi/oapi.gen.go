@@ -317,6 +317,61 @@ type RegisterRequest struct {
 // Example: catalog:write
 type Role = string
 
+// SessionInfo A live session: one login and its refreshes. Client addresses are those the service
+// saw (behind the gateway, the address it forwards); sessions started before this field
+// existed show empty clients.
+type SessionInfo struct {
+	// CreatedAddress The client address of the login.
+	//
+	// Example: 192.0.2.10
+	CreatedAddress string `json:"created_address"`
+
+	// CreatedAt When the user logged in.
+	//
+	// Example: 2026-03-14T15:09:26Z
+	CreatedAt time.Time `json:"created_at"`
+
+	// CreatedUserAgent The User-Agent of the login.
+	//
+	// Example: Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0
+	CreatedUserAgent string `json:"created_user_agent"`
+
+	// Current True for the session of the bearer token that asked.
+	//
+	// Example: true
+	Current bool `json:"current"`
+
+	// ExpiresAt When the session ends unless it is refreshed before.
+	//
+	// Example: 2026-03-15T15:14:20Z
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// Id The session id, the `sid` claim of its tokens.
+	//
+	// Example: 4XQ2J7ZPLM5R6T3VBN2KC7HWYA
+	Id string `json:"id"`
+
+	// LastAddress The client address of the last refresh; absent until it does.
+	//
+	// Example: 192.0.2.10
+	LastAddress *string `json:"last_address,omitempty"`
+
+	// LastRefreshedAt When the session last refreshed its tokens; absent until it does.
+	//
+	// Example: 2026-03-14T15:14:20Z
+	LastRefreshedAt *time.Time `json:"last_refreshed_at,omitempty"`
+
+	// LastUserAgent The User-Agent of the last refresh; absent until it does.
+	//
+	// Example: Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0
+	LastUserAgent *string `json:"last_user_agent,omitempty"`
+}
+
+// SessionList defines model for SessionList.
+type SessionList struct {
+	Sessions []SessionInfo `json:"sessions"`
+}
+
 // TokenPair defines model for TokenPair.
 type TokenPair struct {
 	// Access A short-lived access token (JWT, `token_type` `access`).
@@ -424,6 +479,9 @@ type Forbidden = Error
 // InternalError The one error shape of the API.
 type InternalError = Error
 
+// NotFound The one error shape of the API.
+type NotFound = Error
+
 // OneTimeTokenRefused The one error shape of the API.
 type OneTimeTokenRefused = Error
 
@@ -510,6 +568,12 @@ type ServerInterface interface {
 	// VerifyEmail Verify the address of a new account with the token from the mail
 	// (POST /auth/register/verify/)
 	VerifyEmail(w http.ResponseWriter, r *http.Request)
+	// ListSessions List the authenticated user's live sessions
+	// (GET /auth/sessions/)
+	ListSessions(w http.ResponseWriter, r *http.Request)
+	// EndSession End one of the authenticated user's sessions
+	// (DELETE /auth/sessions/{id}/)
+	EndSession(w http.ResponseWriter, r *http.Request, id string)
 	// ObtainToken Log in with email and password
 	// (POST /auth/token/)
 	ObtainToken(w http.ResponseWriter, r *http.Request)
@@ -600,6 +664,18 @@ func (_ Unimplemented) Register(w http.ResponseWriter, r *http.Request) {
 // VerifyEmail Verify the address of a new account with the token from the mail
 // (POST /auth/register/verify/)
 func (_ Unimplemented) VerifyEmail(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// ListSessions List the authenticated user's live sessions
+// (GET /auth/sessions/)
+func (_ Unimplemented) ListSessions(w http.ResponseWriter, r *http.Request) {
+	w.WriteHeader(http.StatusNotImplemented)
+}
+
+// EndSession End one of the authenticated user's sessions
+// (DELETE /auth/sessions/{id}/)
+func (_ Unimplemented) EndSession(w http.ResponseWriter, r *http.Request, id string) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -824,6 +900,46 @@ func (siw *ServerInterfaceWrapper) VerifyEmail(w http.ResponseWriter, r *http.Re
 	handler.ServeHTTP(w, r)
 }
 
+// ListSessions operation middleware
+func (siw *ServerInterfaceWrapper) ListSessions(w http.ResponseWriter, r *http.Request) {
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.ListSessions(w, r)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
+// EndSession operation middleware
+func (siw *ServerInterfaceWrapper) EndSession(w http.ResponseWriter, r *http.Request) {
+
+	var err error
+	_ = err
+
+	// ------------- Path parameter "id" -------------
+	var id string
+
+	err = runtime.BindStyledParameterWithOptions("simple", "id", chi.URLParam(r, "id"), &id, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationPath, Explode: false, Required: true, Type: "string", Format: "", ValueIsUnescaped: r.URL.RawPath == ""})
+	if err != nil {
+		siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "id", Err: err})
+		return
+	}
+
+	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		siw.Handler.EndSession(w, r, id)
+	}))
+
+	for _, middleware := range siw.HandlerMiddlewares {
+		handler = middleware(handler)
+	}
+
+	handler.ServeHTTP(w, r)
+}
+
 // ObtainToken operation middleware
 func (siw *ServerInterfaceWrapper) ObtainToken(w http.ResponseWriter, r *http.Request) {
 
@@ -1016,6 +1132,12 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 		r.Post(options.BaseURL+"/auth/password/reset/confirm/", wrapper.ConfirmPasswordReset)
 	})
 	r.Group(func(r chi.Router) {
+		r.Get(options.BaseURL+"/auth/sessions/", wrapper.ListSessions)
+	})
+	r.Group(func(r chi.Router) {
+		r.Delete(options.BaseURL+"/auth/sessions/{id}/", wrapper.EndSession)
+	})
+	r.Group(func(r chi.Router) {
 		r.Get(options.BaseURL+"/auth/.well-known/jwks.json", wrapper.GetJWKS)
 	})
 	r.Group(func(r chi.Router) {
@@ -1036,6 +1158,8 @@ type BadRequestJSONResponse Error
 type ForbiddenJSONResponse Error
 
 type InternalErrorJSONResponse Error
+
+type NotFoundJSONResponse Error
 
 type OneTimeTokenRefusedJSONResponse Error
 
@@ -1983,6 +2107,129 @@ func (response VerifyEmail500JSONResponse) VisitVerifyEmailResponse(w http.Respo
 	return err
 }
 
+type ListSessionsRequestObject struct {
+}
+
+type ListSessionsResponseObject interface {
+	VisitListSessionsResponse(w http.ResponseWriter) error
+}
+
+type ListSessions200JSONResponse SessionList
+
+func (response ListSessions200JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(200)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response ListSessions401JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ListSessions500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response ListSessions500JSONResponse) VisitListSessionsResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSessionRequestObject struct {
+	Id string `json:"id"`
+}
+
+type EndSessionResponseObject interface {
+	VisitEndSessionResponse(w http.ResponseWriter) error
+}
+
+type EndSession204Response struct {
+}
+
+func (response EndSession204Response) VisitEndSessionResponse(w http.ResponseWriter) error {
+	w.WriteHeader(204)
+	return nil
+}
+
+type EndSession400JSONResponse struct{ BadRequestJSONResponse }
+
+func (response EndSession400JSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(400)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession401JSONResponse struct{ UnauthorizedJSONResponse }
+
+func (response EndSession401JSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
+	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession404JSONResponse struct{ NotFoundJSONResponse }
+
+func (response EndSession404JSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(404)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type EndSession500JSONResponse struct{ InternalErrorJSONResponse }
+
+func (response EndSession500JSONResponse) VisitEndSessionResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(500)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
 type ObtainTokenRequestObject struct {
 	Body *ObtainTokenJSONRequestBody
 }
@@ -2326,6 +2573,12 @@ type StrictServerInterface interface {
 	// VerifyEmail Verify the address of a new account with the token from the mail
 	// (POST /auth/register/verify/)
 	VerifyEmail(ctx context.Context, request VerifyEmailRequestObject) (VerifyEmailResponseObject, error)
+	// ListSessions List the authenticated user's live sessions
+	// (GET /auth/sessions/)
+	ListSessions(ctx context.Context, request ListSessionsRequestObject) (ListSessionsResponseObject, error)
+	// EndSession End one of the authenticated user's sessions
+	// (DELETE /auth/sessions/{id}/)
+	EndSession(ctx context.Context, request EndSessionRequestObject) (EndSessionResponseObject, error)
 	// ObtainToken Log in with email and password
 	// (POST /auth/token/)
 	ObtainToken(ctx context.Context, request ObtainTokenRequestObject) (ObtainTokenResponseObject, error)
@@ -2725,6 +2978,56 @@ func (sh *strictHandler) VerifyEmail(w http.ResponseWriter, r *http.Request) {
 		sh.options.ResponseErrorHandlerFunc(w, r, err)
 	} else if validResponse, ok := response.(VerifyEmailResponseObject); ok {
 		if err := validResponse.VisitVerifyEmailResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// ListSessions operation middleware
+func (sh *strictHandler) ListSessions(w http.ResponseWriter, r *http.Request) {
+	var request ListSessionsRequestObject
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.ListSessions(ctx, request.(ListSessionsRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "ListSessions")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(ListSessionsResponseObject); ok {
+		if err := validResponse.VisitListSessionsResponse(w); err != nil {
+			sh.options.ResponseErrorHandlerFunc(w, r, err)
+		}
+	} else if response != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, fmt.Errorf("unexpected response type: %T", response))
+	}
+}
+
+// EndSession operation middleware
+func (sh *strictHandler) EndSession(w http.ResponseWriter, r *http.Request, id string) {
+	var request EndSessionRequestObject
+
+	request.Id = id
+
+	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
+		return sh.ssi.EndSession(ctx, request.(EndSessionRequestObject))
+	}
+	for _, middleware := range sh.middlewares {
+		handler = middleware(handler, "EndSession")
+	}
+
+	response, err := handler(r.Context(), w, r, request)
+
+	if err != nil {
+		sh.options.ResponseErrorHandlerFunc(w, r, err)
+	} else if validResponse, ok := response.(EndSessionResponseObject); ok {
+		if err := validResponse.VisitEndSessionResponse(w); err != nil {
 			sh.options.ResponseErrorHandlerFunc(w, r, err)
 		}
 	} else if response != nil {

@@ -318,6 +318,61 @@ type RegisterRequest struct {
 // Example: catalog:write
 type Role = string
 
+// SessionInfo A live session: one login and its refreshes. Client addresses are those the service
+// saw (behind the gateway, the address it forwards); sessions started before this field
+// existed show empty clients.
+type SessionInfo struct {
+	// CreatedAddress The client address of the login.
+	//
+	// Example: 192.0.2.10
+	CreatedAddress string `json:"created_address"`
+
+	// CreatedAt When the user logged in.
+	//
+	// Example: 2026-03-14T15:09:26Z
+	CreatedAt time.Time `json:"created_at"`
+
+	// CreatedUserAgent The User-Agent of the login.
+	//
+	// Example: Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0
+	CreatedUserAgent string `json:"created_user_agent"`
+
+	// Current True for the session of the bearer token that asked.
+	//
+	// Example: true
+	Current bool `json:"current"`
+
+	// ExpiresAt When the session ends unless it is refreshed before.
+	//
+	// Example: 2026-03-15T15:14:20Z
+	ExpiresAt time.Time `json:"expires_at"`
+
+	// Id The session id, the `sid` claim of its tokens.
+	//
+	// Example: 4XQ2J7ZPLM5R6T3VBN2KC7HWYA
+	Id string `json:"id"`
+
+	// LastAddress The client address of the last refresh; absent until it does.
+	//
+	// Example: 192.0.2.10
+	LastAddress *string `json:"last_address,omitempty"`
+
+	// LastRefreshedAt When the session last refreshed its tokens; absent until it does.
+	//
+	// Example: 2026-03-14T15:14:20Z
+	LastRefreshedAt *time.Time `json:"last_refreshed_at,omitempty"`
+
+	// LastUserAgent The User-Agent of the last refresh; absent until it does.
+	//
+	// Example: Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0
+	LastUserAgent *string `json:"last_user_agent,omitempty"`
+}
+
+// SessionList defines model for SessionList.
+type SessionList struct {
+	Sessions []SessionInfo `json:"sessions"`
+}
+
 // TokenPair defines model for TokenPair.
 type TokenPair struct {
 	// Access A short-lived access token (JWT, `token_type` `access`).
@@ -424,6 +479,9 @@ type Forbidden = Error
 
 // InternalError The one error shape of the API.
 type InternalError = Error
+
+// NotFound The one error shape of the API.
+type NotFound = Error
 
 // OneTimeTokenRefused The one error shape of the API.
 type OneTimeTokenRefused = Error
@@ -723,6 +781,24 @@ type ClientInterface interface {
 	// Corresponds with POST /auth/register/verify/ (the `VerifyEmail` operationId).
 	VerifyEmail(ctx context.Context, body VerifyEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// ListSessions List the authenticated user's live sessions
+	//
+	// The sessions of the bearer's user that are neither revoked nor expired, newest first (at
+	// most 100), with the client that logged in and the one that last refreshed. The session
+	// of the bearer token itself has `current: true`.
+	//
+	// Corresponds with GET /auth/sessions/ (the `ListSessions` operationId).
+	ListSessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// EndSession End one of the authenticated user's sessions
+	//
+	// Revokes the session, which may be the bearer's own: its tokens stop working at once
+	// here, and at downstream services when its access tokens expire. Another user's session
+	// answers 404, exactly as one that does not exist, or is no longer live.
+	//
+	// Corresponds with DELETE /auth/sessions/{id}/ (the `EndSession` operationId).
+	EndSession(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ObtainTokenWithBody Log in with email and password
 	//
 	// Starts a session and returns an access and a refresh token. Wrong password, unknown
@@ -746,8 +822,11 @@ type ClientInterface interface {
 	// RefreshTokenWithBody Exchange a refresh token for a new token pair
 	//
 	// Rotates the refresh token: the one presented is retired and a new pair of the same
-	// session is returned. Presenting a retired refresh token again, after the grace
-	// interval, revokes the whole session (`code` `token_reused`).
+	// session is returned. Presenting a retired refresh token again revokes the whole session
+	// (`code` `token_reused`), except within the grace interval for concurrent refreshes: a
+	// just-retired token presented again before the pair it was rotated into is used gets
+	// that same pair, once per holder; see the README, "Sessions, rotation and the grace
+	// interval".
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -757,8 +836,11 @@ type ClientInterface interface {
 	// RefreshToken Exchange a refresh token for a new token pair
 	//
 	// Rotates the refresh token: the one presented is retired and a new pair of the same
-	// session is returned. Presenting a retired refresh token again, after the grace
-	// interval, revokes the whole session (`code` `token_reused`).
+	// session is returned. Presenting a retired refresh token again revokes the whole session
+	// (`code` `token_reused`), except within the grace interval for concurrent refreshes: a
+	// just-retired token presented again before the pair it was rotated into is used gets
+	// that same pair, once per holder; see the README, "Sessions, rotation and the grace
+	// interval".
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -768,6 +850,8 @@ type ClientInterface interface {
 	// VerifyTokenWithBody Check that a token is valid and not revoked
 	//
 	// Accepts an access or a refresh token. Answers 200 with an empty object when it is valid.
+	// A retired refresh token counts as reuse: its session is revoked (`code` `token_reused`),
+	// as on a refresh. A live refresh token presented here loses its grace interval.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -777,6 +861,8 @@ type ClientInterface interface {
 	// VerifyToken Check that a token is valid and not revoked
 	//
 	// Accepts an access or a refresh token. Answers 200 with an empty object when it is valid.
+	// A retired refresh token counts as reuse: its session is revoked (`code` `token_reused`),
+	// as on a refresh. A live refresh token presented here loses its grace interval.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1153,6 +1239,44 @@ func (c *Client) VerifyEmail(ctx context.Context, body VerifyEmailJSONRequestBod
 	return c.Client.Do(req)
 }
 
+// ListSessions List the authenticated user's live sessions
+//
+// The sessions of the bearer's user that are neither revoked nor expired, newest first (at
+// most 100), with the client that logged in and the one that last refreshed. The session
+// of the bearer token itself has `current: true`.
+//
+// Corresponds with GET /auth/sessions/ (the `ListSessions` operationId).
+func (c *Client) ListSessions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewListSessionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// EndSession End one of the authenticated user's sessions
+//
+// Revokes the session, which may be the bearer's own: its tokens stop working at once
+// here, and at downstream services when its access tokens expire. Another user's session
+// answers 404, exactly as one that does not exist, or is no longer live.
+//
+// Corresponds with DELETE /auth/sessions/{id}/ (the `EndSession` operationId).
+func (c *Client) EndSession(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewEndSessionRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ObtainTokenWithBody Log in with email and password
 //
 // Starts a session and returns an access and a refresh token. Wrong password, unknown
@@ -1196,8 +1320,11 @@ func (c *Client) ObtainToken(ctx context.Context, body ObtainTokenJSONRequestBod
 // RefreshTokenWithBody Exchange a refresh token for a new token pair
 //
 // Rotates the refresh token: the one presented is retired and a new pair of the same
-// session is returned. Presenting a retired refresh token again, after the grace
-// interval, revokes the whole session (`code` `token_reused`).
+// session is returned. Presenting a retired refresh token again revokes the whole session
+// (`code` `token_reused`), except within the grace interval for concurrent refreshes: a
+// just-retired token presented again before the pair it was rotated into is used gets
+// that same pair, once per holder; see the README, "Sessions, rotation and the grace
+// interval".
 //
 // Takes any type of body and a specified content type.
 //
@@ -1217,8 +1344,11 @@ func (c *Client) RefreshTokenWithBody(ctx context.Context, contentType string, b
 // RefreshToken Exchange a refresh token for a new token pair
 //
 // Rotates the refresh token: the one presented is retired and a new pair of the same
-// session is returned. Presenting a retired refresh token again, after the grace
-// interval, revokes the whole session (`code` `token_reused`).
+// session is returned. Presenting a retired refresh token again revokes the whole session
+// (`code` `token_reused`), except within the grace interval for concurrent refreshes: a
+// just-retired token presented again before the pair it was rotated into is used gets
+// that same pair, once per holder; see the README, "Sessions, rotation and the grace
+// interval".
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1238,6 +1368,8 @@ func (c *Client) RefreshToken(ctx context.Context, body RefreshTokenJSONRequestB
 // VerifyTokenWithBody Check that a token is valid and not revoked
 //
 // Accepts an access or a refresh token. Answers 200 with an empty object when it is valid.
+// A retired refresh token counts as reuse: its session is revoked (`code` `token_reused`),
+// as on a refresh. A live refresh token presented here loses its grace interval.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1257,6 +1389,8 @@ func (c *Client) VerifyTokenWithBody(ctx context.Context, contentType string, bo
 // VerifyToken Check that a token is valid and not revoked
 //
 // Accepts an access or a refresh token. Answers 200 with an empty object when it is valid.
+// A retired refresh token counts as reuse: its session is revoked (`code` `token_reused`),
+// as on a refresh. A live refresh token presented here loses its grace interval.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1709,6 +1843,67 @@ func NewVerifyEmailRequestWithBody(server string, contentType string, body io.Re
 	return req, nil
 }
 
+// NewListSessionsRequest constructs an http.Request for the ListSessions method
+func NewListSessionsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/auth/sessions/")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewEndSessionRequest constructs an http.Request for the EndSession method
+func NewEndSessionRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/auth/sessions/%s/", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewObtainTokenRequest calls the generic ObtainToken builder with application/json body
 func NewObtainTokenRequest(server string, body ObtainTokenJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -2066,6 +2261,28 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /auth/register/verify/ (the `VerifyEmail` operationId).
 	VerifyEmailWithResponse(ctx context.Context, body VerifyEmailJSONRequestBody, reqEditors ...RequestEditorFn) (*VerifyEmailResponse, error)
 
+	// ListSessionsWithResponse List the authenticated user's live sessions
+	//
+	// The sessions of the bearer's user that are neither revoked nor expired, newest first (at
+	// most 100), with the client that logged in and the one that last refreshed. The session
+	// of the bearer token itself has `current: true`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /auth/sessions/ (the `ListSessions` operationId).
+	ListSessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSessionsResponse, error)
+
+	// EndSessionWithResponse End one of the authenticated user's sessions
+	//
+	// Revokes the session, which may be the bearer's own: its tokens stop working at once
+	// here, and at downstream services when its access tokens expire. Another user's session
+	// answers 404, exactly as one that does not exist, or is no longer live.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /auth/sessions/{id}/ (the `EndSession` operationId).
+	EndSessionWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*EndSessionResponse, error)
+
 	// ObtainTokenWithBodyWithResponse Log in with email and password
 	//
 	// Starts a session and returns an access and a refresh token. Wrong password, unknown
@@ -2089,8 +2306,11 @@ type ClientWithResponsesInterface interface {
 	// RefreshTokenWithBodyWithResponse Exchange a refresh token for a new token pair
 	//
 	// Rotates the refresh token: the one presented is retired and a new pair of the same
-	// session is returned. Presenting a retired refresh token again, after the grace
-	// interval, revokes the whole session (`code` `token_reused`).
+	// session is returned. Presenting a retired refresh token again revokes the whole session
+	// (`code` `token_reused`), except within the grace interval for concurrent refreshes: a
+	// just-retired token presented again before the pair it was rotated into is used gets
+	// that same pair, once per holder; see the README, "Sessions, rotation and the grace
+	// interval".
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2100,8 +2320,11 @@ type ClientWithResponsesInterface interface {
 	// RefreshTokenWithResponse Exchange a refresh token for a new token pair
 	//
 	// Rotates the refresh token: the one presented is retired and a new pair of the same
-	// session is returned. Presenting a retired refresh token again, after the grace
-	// interval, revokes the whole session (`code` `token_reused`).
+	// session is returned. Presenting a retired refresh token again revokes the whole session
+	// (`code` `token_reused`), except within the grace interval for concurrent refreshes: a
+	// just-retired token presented again before the pair it was rotated into is used gets
+	// that same pair, once per holder; see the README, "Sessions, rotation and the grace
+	// interval".
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2111,6 +2334,8 @@ type ClientWithResponsesInterface interface {
 	// VerifyTokenWithBodyWithResponse Check that a token is valid and not revoked
 	//
 	// Accepts an access or a refresh token. Answers 200 with an empty object when it is valid.
+	// A retired refresh token counts as reuse: its session is revoked (`code` `token_reused`),
+	// as on a refresh. A live refresh token presented here loses its grace interval.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2120,6 +2345,8 @@ type ClientWithResponsesInterface interface {
 	// VerifyTokenWithResponse Check that a token is valid and not revoked
 	//
 	// Accepts an access or a refresh token. Answers 200 with an empty object when it is valid.
+	// A retired refresh token counts as reuse: its session is revoked (`code` `token_reused`),
+	// as on a refresh. A live refresh token presented here loses its grace interval.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -2940,6 +3167,137 @@ func (r VerifyEmailResponse) ContentType() string {
 	return ""
 }
 
+// ListSessionsResponse401Headers the declared response headers of an HTTP 401 response for ListSessions
+type ListSessionsResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type ListSessionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SessionList
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListSessionsResponse401Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ListSessionsResponse) GetJSON200() *SessionList {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ListSessionsResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r ListSessionsResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r ListSessionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ListSessionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ListSessionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ListSessionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// EndSessionResponse401Headers the declared response headers of an HTTP 401 response for EndSession
+type EndSessionResponse401Headers struct {
+	WWWAuthenticate string
+}
+
+type EndSessionResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *BadRequest
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *InternalError
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *EndSessionResponse401Headers
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r EndSessionResponse) GetJSON400() *BadRequest {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r EndSessionResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r EndSessionResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r EndSessionResponse) GetJSON500() *InternalError {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r EndSessionResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r EndSessionResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r EndSessionResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r EndSessionResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ObtainTokenResponse401Headers the declared response headers of an HTTP 401 response for ObtainToken
 type ObtainTokenResponse401Headers struct {
 	WWWAuthenticate string
@@ -3510,6 +3868,40 @@ func (c *ClientWithResponses) VerifyEmailWithResponse(ctx context.Context, body 
 	return ParseVerifyEmailResponse(rsp)
 }
 
+// ListSessionsWithResponse List the authenticated user's live sessions
+//
+// The sessions of the bearer's user that are neither revoked nor expired, newest first (at
+// most 100), with the client that logged in and the one that last refreshed. The session
+// of the bearer token itself has `current: true`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /auth/sessions/ (the `ListSessions` operationId).
+func (c *ClientWithResponses) ListSessionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*ListSessionsResponse, error) {
+	rsp, err := c.ListSessions(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseListSessionsResponse(rsp)
+}
+
+// EndSessionWithResponse End one of the authenticated user's sessions
+//
+// Revokes the session, which may be the bearer's own: its tokens stop working at once
+// here, and at downstream services when its access tokens expire. Another user's session
+// answers 404, exactly as one that does not exist, or is no longer live.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /auth/sessions/{id}/ (the `EndSession` operationId).
+func (c *ClientWithResponses) EndSessionWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*EndSessionResponse, error) {
+	rsp, err := c.EndSession(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseEndSessionResponse(rsp)
+}
+
 // ObtainTokenWithBodyWithResponse Log in with email and password
 //
 // Starts a session and returns an access and a refresh token. Wrong password, unknown
@@ -3545,8 +3937,11 @@ func (c *ClientWithResponses) ObtainTokenWithResponse(ctx context.Context, body 
 // RefreshTokenWithBodyWithResponse Exchange a refresh token for a new token pair
 //
 // Rotates the refresh token: the one presented is retired and a new pair of the same
-// session is returned. Presenting a retired refresh token again, after the grace
-// interval, revokes the whole session (`code` `token_reused`).
+// session is returned. Presenting a retired refresh token again revokes the whole session
+// (`code` `token_reused`), except within the grace interval for concurrent refreshes: a
+// just-retired token presented again before the pair it was rotated into is used gets
+// that same pair, once per holder; see the README, "Sessions, rotation and the grace
+// interval".
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3562,8 +3957,11 @@ func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Conte
 // RefreshTokenWithResponse Exchange a refresh token for a new token pair
 //
 // Rotates the refresh token: the one presented is retired and a new pair of the same
-// session is returned. Presenting a retired refresh token again, after the grace
-// interval, revokes the whole session (`code` `token_reused`).
+// session is returned. Presenting a retired refresh token again revokes the whole session
+// (`code` `token_reused`), except within the grace interval for concurrent refreshes: a
+// just-retired token presented again before the pair it was rotated into is used gets
+// that same pair, once per holder; see the README, "Sessions, rotation and the grace
+// interval".
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3579,6 +3977,8 @@ func (c *ClientWithResponses) RefreshTokenWithResponse(ctx context.Context, body
 // VerifyTokenWithBodyWithResponse Check that a token is valid and not revoked
 //
 // Accepts an access or a refresh token. Answers 200 with an empty object when it is valid.
+// A retired refresh token counts as reuse: its session is revoked (`code` `token_reused`),
+// as on a refresh. A live refresh token presented here loses its grace interval.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -3594,6 +3994,8 @@ func (c *ClientWithResponses) VerifyTokenWithBodyWithResponse(ctx context.Contex
 // VerifyTokenWithResponse Check that a token is valid and not revoked
 //
 // Accepts an access or a refresh token. Answers 200 with an empty object when it is valid.
+// A retired refresh token counts as reuse: its session is revoked (`code` `token_reused`),
+// as on a refresh. A live refresh token presented here loses its grace interval.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -4273,6 +4675,122 @@ func ParseVerifyEmailResponse(rsp *http.Response) (*VerifyEmailResponse, error) 
 		}
 		response.JSON500 = &dest
 
+	}
+
+	return response, nil
+}
+
+// ParseListSessionsResponse parses an HTTP response from a ListSessionsWithResponse call
+func ParseListSessionsResponse(rsp *http.Response) (*ListSessionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ListSessionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SessionList
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers ListSessionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseEndSessionResponse parses an HTTP response from a EndSessionWithResponse call
+func ParseEndSessionResponse(rsp *http.Response) (*EndSessionResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &EndSessionResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 401:
+		var headers EndSessionResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		response.Headers401 = &headers
 	}
 
 	return response, nil

@@ -34,15 +34,35 @@ type RefreshTokenRow struct {
 	ExpiresAt time.Time
 	RetiredAt *time.Time
 	Successor []byte
+	ExposedAt *time.Time
+}
+
+type SecurityEvent struct {
+	ID            int64
+	OccurredAt    time.Time
+	Kind          string
+	UserID        *int64
+	SessionID     string
+	RequestID     string
+	ClientAddress string
+	UserAgent     string
+	Email         string
+	EmailKey      string
+	Detail        string
 }
 
 type Session struct {
-	ID            string
-	UserID        int64
-	CreatedAt     time.Time
-	ExpiresAt     time.Time
-	RevokedAt     *time.Time
-	RevokedReason *string
+	ID                 string
+	UserID             int64
+	CreatedAt          time.Time
+	ExpiresAt          time.Time
+	RevokedAt          *time.Time
+	RevokedReason      *string
+	CreatedAddress     string
+	CreatedUserAgent   string
+	RefreshedAt        *time.Time
+	RefreshedAddress   string
+	RefreshedUserAgent string
 }
 
 type User struct {

@@ -43,8 +43,24 @@ func (q *Queries) DeleteLiveRefreshTokens(ctx context.Context, sessionID string)
 	return result.RowsAffected(), nil
 }
 
+const exposeRefreshToken = `-- name: ExposeRefreshToken :exec
+UPDATE refresh_tokens SET exposed_at = $1::timestamptz WHERE token_hash = $2 AND exposed_at IS NULL
+`
+
+type ExposeRefreshTokenParams struct {
+	ExposedAt time.Time
+	TokenHash []byte
+}
+
+// Marks a token seen outside a plain rotation (see migration 00020); the
+// first time counts.
+func (q *Queries) ExposeRefreshToken(ctx context.Context, arg ExposeRefreshTokenParams) error {
+	_, err := q.db.Exec(ctx, exposeRefreshToken, arg.ExposedAt, arg.TokenHash)
+	return err
+}
+
 const getStoredRefreshToken = `-- name: GetStoredRefreshToken :one
-SELECT token_hash, session_id, issued_at, expires_at, retired_at, successor FROM refresh_tokens WHERE token_hash = $1
+SELECT token_hash, session_id, issued_at, expires_at, retired_at, successor, exposed_at FROM refresh_tokens WHERE token_hash = $1
 `
 
 func (q *Queries) GetStoredRefreshToken(ctx context.Context, tokenHash []byte) (RefreshTokenRow, error) {
@@ -57,6 +73,7 @@ func (q *Queries) GetStoredRefreshToken(ctx context.Context, tokenHash []byte) (
 		&i.ExpiresAt,
 		&i.RetiredAt,
 		&i.Successor,
+		&i.ExposedAt,
 	)
 	return i, err
 }

@@ -30,15 +30,35 @@ type RefreshTokenRow struct {
 	ExpiresAt int64
 	RetiredAt *int64
 	Successor []byte
+	ExposedAt *int64
+}
+
+type SecurityEvent struct {
+	ID            int64
+	OccurredAt    int64
+	Kind          string
+	UserID        *int64
+	SessionID     string
+	RequestID     string
+	ClientAddress string
+	UserAgent     string
+	Email         string
+	EmailKey      string
+	Detail        string
 }
 
 type Session struct {
-	ID            string
-	UserID        int64
-	CreatedAt     int64
-	ExpiresAt     int64
-	RevokedAt     *int64
-	RevokedReason *string
+	ID                 string
+	UserID             int64
+	CreatedAt          int64
+	ExpiresAt          int64
+	RevokedAt          *int64
+	RevokedReason      *string
+	CreatedAddress     string
+	CreatedUserAgent   string
+	RefreshedAt        *int64
+	RefreshedAddress   string
+	RefreshedUserAgent string
 }
 
 type User struct {

@@ -26,15 +26,17 @@ func (q *Queries) CountLiveUserSessions(ctx context.Context, arg CountLiveUserSe
 }
 
 const createSession = `-- name: CreateSession :exec
-INSERT INTO sessions (id, user_id, created_at, expires_at)
-VALUES (?1, ?2, ?3, ?4)
+INSERT INTO sessions (id, user_id, created_at, expires_at, created_address, created_user_agent)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 `
 
 type CreateSessionParams struct {
-	ID        string
-	UserID    int64
-	CreatedAt int64
-	ExpiresAt int64
+	ID               string
+	UserID           int64
+	CreatedAt        int64
+	ExpiresAt        int64
+	CreatedAddress   string
+	CreatedUserAgent string
 }
 
 func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) error {
@@ -43,6 +45,8 @@ func (q *Queries) CreateSession(ctx context.Context, arg CreateSessionParams) er
 		arg.UserID,
 		arg.CreatedAt,
 		arg.ExpiresAt,
+		arg.CreatedAddress,
+		arg.CreatedUserAgent,
 	)
 	return err
 }
@@ -69,21 +73,34 @@ func (q *Queries) DeleteExpiredSessions(ctx context.Context, arg DeleteExpiredSe
 }
 
 const extendSession = `-- name: ExtendSession :exec
-UPDATE sessions SET expires_at = max(expires_at, CAST(?1 AS INTEGER)) WHERE id = ?2
+UPDATE sessions SET expires_at = max(expires_at, CAST(?1 AS INTEGER)),
+    refreshed_at = CAST(?2 AS INTEGER), refreshed_address = ?3, refreshed_user_agent = ?4
+WHERE id = ?5
 `
 
 type ExtendSessionParams struct {
-	ExpiresAt int64
-	ID        string
+	ExpiresAt          int64
+	RefreshedAt        int64
+	RefreshedAddress   string
+	RefreshedUserAgent string
+	ID                 string
 }
 
+// A rotation: the session lives on from its new refresh token, and
+// remembers when and by which client it was refreshed.
 func (q *Queries) ExtendSession(ctx context.Context, arg ExtendSessionParams) error {
-	_, err := q.db.ExecContext(ctx, extendSession, arg.ExpiresAt, arg.ID)
+	_, err := q.db.ExecContext(ctx, extendSession,
+		arg.ExpiresAt,
+		arg.RefreshedAt,
+		arg.RefreshedAddress,
+		arg.RefreshedUserAgent,
+		arg.ID,
+	)
 	return err
 }
 
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login, users.email_key, users.email_verified_at
+SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, sessions.created_address, sessions.created_user_agent, sessions.refreshed_at, sessions.refreshed_address, sessions.refreshed_user_agent, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login, users.email_key, users.email_verified_at
 FROM sessions JOIN users ON users.id = sessions.user_id
 WHERE sessions.id = ?1
 `
@@ -105,6 +122,11 @@ func (q *Queries) GetSessionUser(ctx context.Context, id string) (GetSessionUser
 		&i.Session.ExpiresAt,
 		&i.Session.RevokedAt,
 		&i.Session.RevokedReason,
+		&i.Session.CreatedAddress,
+		&i.Session.CreatedUserAgent,
+		&i.Session.RefreshedAt,
+		&i.Session.RefreshedAddress,
+		&i.Session.RefreshedUserAgent,
 		&i.User.ID,
 		&i.User.Email,
 		&i.User.PasswordHash,
@@ -119,8 +141,57 @@ func (q *Queries) GetSessionUser(ctx context.Context, id string) (GetSessionUser
 	return i, err
 }
 
+const listUserSessions = `-- name: ListUserSessions :many
+SELECT id, user_id, created_at, expires_at, revoked_at, revoked_reason, created_address, created_user_agent, refreshed_at, refreshed_address, refreshed_user_agent FROM sessions
+WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2
+ORDER BY created_at DESC, id
+LIMIT ?3
+`
+
+type ListUserSessionsParams struct {
+	UserID  int64
+	Now     int64
+	MaxRows int64
+}
+
+// A user's live sessions, newest first.
+func (q *Queries) ListUserSessions(ctx context.Context, arg ListUserSessionsParams) ([]Session, error) {
+	rows, err := q.db.QueryContext(ctx, listUserSessions, arg.UserID, arg.Now, arg.MaxRows)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var items []Session
+	for rows.Next() {
+		var i Session
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.CreatedAt,
+			&i.ExpiresAt,
+			&i.RevokedAt,
+			&i.RevokedReason,
+			&i.CreatedAddress,
+			&i.CreatedUserAgent,
+			&i.RefreshedAt,
+			&i.RefreshedAddress,
+			&i.RefreshedUserAgent,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const lockSession = `-- name: LockSession :one
-SELECT id, user_id, created_at, expires_at, revoked_at, revoked_reason FROM sessions WHERE id = ?1
+SELECT id, user_id, created_at, expires_at, revoked_at, revoked_reason, created_address, created_user_agent, refreshed_at, refreshed_address, refreshed_user_agent FROM sessions WHERE id = ?1
 `
 
 // SQLite has no FOR UPDATE: transactions start with BEGIN IMMEDIATE instead.
@@ -134,6 +205,11 @@ func (q *Queries) LockSession(ctx context.Context, id string) (Session, error) {
 		&i.ExpiresAt,
 		&i.RevokedAt,
 		&i.RevokedReason,
+		&i.CreatedAddress,
+		&i.CreatedUserAgent,
+		&i.RefreshedAt,
+		&i.RefreshedAddress,
+		&i.RefreshedUserAgent,
 	)
 	return i, err
 }
@@ -177,6 +253,32 @@ type RevokeSessionParams struct {
 func (q *Queries) RevokeSession(ctx context.Context, arg RevokeSessionParams) error {
 	_, err := q.db.ExecContext(ctx, revokeSession, arg.RevokedAt, arg.Reason, arg.ID)
 	return err
+}
+
+const revokeUserSession = `-- name: RevokeUserSession :execrows
+UPDATE sessions SET revoked_at = CAST(?1 AS INTEGER), revoked_reason = CAST(?2 AS TEXT)
+WHERE id = ?3 AND user_id = ?4 AND revoked_at IS NULL AND expires_at > CAST(?1 AS INTEGER)
+`
+
+type RevokeUserSessionParams struct {
+	RevokedAt int64
+	Reason    string
+	ID        string
+	UserID    int64
+}
+
+// Revokes one live session, only if it is the user's.
+func (q *Queries) RevokeUserSession(ctx context.Context, arg RevokeUserSessionParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, revokeUserSession,
+		arg.RevokedAt,
+		arg.Reason,
+		arg.ID,
+		arg.UserID,
+	)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
 }
 
 const revokeUserSessions = `-- name: RevokeUserSessions :execrows

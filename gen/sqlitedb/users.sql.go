@@ -214,7 +214,7 @@ func (q *Queries) RecordLogin(ctx context.Context, arg RecordLoginParams) error 
 	return err
 }
 
-const replacePasswordHash = `-- name: ReplacePasswordHash :exec
+const replacePasswordHash = `-- name: ReplacePasswordHash :execrows
 UPDATE users SET password_hash = ?1 WHERE id = ?2 AND password_hash = ?3
 `
 
@@ -225,9 +225,12 @@ type ReplacePasswordHashParams struct {
 }
 
 // Compare-and-set: a concurrent password change wins over a hash upgrade.
-func (q *Queries) ReplacePasswordHash(ctx context.Context, arg ReplacePasswordHashParams) error {
-	_, err := q.db.ExecContext(ctx, replacePasswordHash, arg.NewHash, arg.ID, arg.OldHash)
-	return err
+func (q *Queries) ReplacePasswordHash(ctx context.Context, arg ReplacePasswordHashParams) (int64, error) {
+	result, err := q.db.ExecContext(ctx, replacePasswordHash, arg.NewHash, arg.ID, arg.OldHash)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected()
 }
 
 const setPasswordHash = `-- name: SetPasswordHash :exec

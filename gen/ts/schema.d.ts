@@ -54,8 +54,11 @@ export interface paths {
         /**
          * Exchange a refresh token for a new token pair
          * @description Rotates the refresh token: the one presented is retired and a new pair of the same
-         *     session is returned. Presenting a retired refresh token again, after the grace
-         *     interval, revokes the whole session (`code` `token_reused`).
+         *     session is returned. Presenting a retired refresh token again revokes the whole session
+         *     (`code` `token_reused`), except within the grace interval for concurrent refreshes: a
+         *     just-retired token presented again before the pair it was rotated into is used gets
+         *     that same pair, once per holder; see the README, "Sessions, rotation and the grace
+         *     interval".
          */
         post: operations["refreshToken"];
         delete?: never;
@@ -76,6 +79,8 @@ export interface paths {
         /**
          * Check that a token is valid and not revoked
          * @description Accepts an access or a refresh token. Answers 200 with an empty object when it is valid.
+         *     A retired refresh token counts as reuse: its session is revoked (`code` `token_reused`),
+         *     as on a refresh. A live refresh token presented here loses its grace interval.
          */
         post: operations["verifyToken"];
         delete?: never;
@@ -245,6 +250,53 @@ export interface paths {
          */
         post: operations["confirmPasswordReset"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/sessions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the authenticated user's live sessions
+         * @description The sessions of the bearer's user that are neither revoked nor expired, newest first (at
+         *     most 100), with the client that logged in and the one that last refreshed. The session
+         *     of the bearer token itself has `current: true`.
+         */
+        get: operations["listSessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/sessions/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A session id, as listed (the `sid` claim of its tokens). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End one of the authenticated user's sessions
+         * @description Revokes the session, which may be the bearer's own: its tokens stop working at once
+         *     here, and at downstream services when its access tokens expire. Another user's session
+         *     answers 404, exactly as one that does not exist, or is no longer live.
+         */
+        delete: operations["endSession"];
         options?: never;
         head?: never;
         patch?: never;
@@ -547,6 +599,64 @@ export interface components {
              */
             request_id?: string;
         };
+        SessionList: {
+            sessions: components["schemas"]["SessionInfo"][];
+        };
+        /**
+         * @description A live session: one login and its refreshes. Client addresses are those the service
+         *     saw (behind the gateway, the address it forwards); sessions started before this field
+         *     existed show empty clients.
+         */
+        SessionInfo: {
+            /**
+             * @description The session id, the `sid` claim of its tokens.
+             * @example 4XQ2J7ZPLM5R6T3VBN2KC7HWYA
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When the user logged in.
+             * @example 2026-03-14T15:09:26Z
+             */
+            created_at: string;
+            /**
+             * @description The client address of the login.
+             * @example 192.0.2.10
+             */
+            created_address: string;
+            /**
+             * @description The User-Agent of the login.
+             * @example Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0
+             */
+            created_user_agent: string;
+            /**
+             * Format: date-time
+             * @description When the session last refreshed its tokens; absent until it does.
+             * @example 2026-03-14T15:14:20Z
+             */
+            last_refreshed_at?: string;
+            /**
+             * @description The client address of the last refresh; absent until it does.
+             * @example 192.0.2.10
+             */
+            last_address?: string;
+            /**
+             * @description The User-Agent of the last refresh; absent until it does.
+             * @example Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0
+             */
+            last_user_agent?: string;
+            /**
+             * Format: date-time
+             * @description When the session ends unless it is refreshed before.
+             * @example 2026-03-15T15:14:20Z
+             */
+            expires_at: string;
+            /**
+             * @description True for the session of the bearer token that asked.
+             * @example true
+             */
+            current: boolean;
+        };
         JWKS: {
             keys: components["schemas"]["JWK"][];
         };
@@ -614,6 +724,21 @@ export interface components {
                  * @example {
                  *       "detail": "Given token not valid for any token type",
                  *       "code": "token_not_valid"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description No such resource, or one that is not the caller's. */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "Not found.",
+                 *       "code": "not_found"
                  *     }
                  */
                 "application/json": components["schemas"]["Error"];
@@ -1062,6 +1187,53 @@ export interface operations {
             400: components["responses"]["PasswordRefused"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    listSessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's live sessions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    endSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A session id, as listed (the `sid` claim of its tokens). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The session is revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
         };
     };

@@ -29,6 +29,8 @@ type Params struct {
 	EmailTokenTTL time.Duration
 	// Policy is what a new password must satisfy.
 	Policy passwordpolicy.Policy
+	// AuditRetention is how long security events are kept; zero keeps them.
+	AuditRetention time.Duration
 }
 
 // Pair is an access token and a refresh token of one session.

@@ -31,6 +31,9 @@ var (
 	ErrUserNotFound = errors.New("auth: user not found")
 	// ErrUserInactive means the token's user has been deactivated.
 	ErrUserInactive = errors.New("auth: user is inactive")
+	// ErrSessionNotFound means no live session of the caller has that id:
+	// another user's session is not found either.
+	ErrSessionNotFound = errors.New("auth: session not found")
 	// ErrInvalidUser is returned for a user record the rules refuse: an email
 	// that is not valid (ValidEmail) or an empty password.
 	ErrInvalidUser = errors.New("auth: invalid user")

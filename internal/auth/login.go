@@ -13,11 +13,12 @@ import (
 
 // Login checks email and password and starts a session. Every failure a client
 // can cause is ErrBadCredentials, and an unknown email still costs one
-// password hash.
+// password hash. Every attempt is a security event.
 func (s *Service) Login(ctx context.Context, email, pw string) (Pair, error) {
 	user, err := s.store.UserByEmail(ctx, email)
 	if errors.Is(err, ErrNotFound) {
 		s.hasher.VerifyDummy(pw)
+		s.recordLoginFailed(ctx, email, 0)
 		return Pair{}, ErrBadCredentials
 	}
 	if err != nil {
@@ -25,42 +26,53 @@ func (s *Service) Login(ctx context.Context, email, pw string) (Pair, error) {
 	}
 	ok, rehash := s.hasher.Verify(pw, user.PasswordHash)
 	if !ok || !user.IsActive {
+		s.recordLoginFailed(ctx, email, user.ID)
 		return Pair{}, ErrBadCredentials
 	}
+	var fresh string
 	if rehash {
-		s.upgradeHash(ctx, user, pw)
+		fresh = s.freshHash(ctx, user, pw)
 	}
-	return s.startSession(ctx, user, s.now())
+	return s.startSession(ctx, user, fresh, s.now())
 }
 
-// upgradeHash replaces a Django-format or outdated hash with a fresh argon2id
-// one. A failure only delays the upgrade to the next login, so it is logged,
-// not returned.
-func (s *Service) upgradeHash(ctx context.Context, user User, pw string) {
-	fresh, err := s.hasher.Hash(pw)
-	if err == nil {
-		err = s.store.ReplacePasswordHash(ctx, user.ID, user.PasswordHash, fresh)
+// recordLoginFailed writes a login_failed event with the email as typed.
+// Nothing else changed, so there is no transaction to join; a failure to
+// record is logged and does not change the answer.
+func (s *Service) recordLoginFailed(ctx context.Context, email string, userID int64) {
+	e := s.event(ctx, EventLoginFailed, userID, "", "")
+	e.Email = email
+	if err := s.store.RecordEvent(ctx, e); err != nil {
+		s.log.ErrorContext(ctx, "security event not recorded", "kind", e.Kind, "error", err)
 	}
+}
+
+// freshHash hashes pw with the current parameters, to replace a Django-format
+// or outdated hash. A failure only delays the upgrade to the next login, so
+// it is logged and gives "".
+func (s *Service) freshHash(ctx context.Context, user User, pw string) string {
+	fresh, err := s.hasher.Hash(pw)
 	if err != nil {
 		s.log.WarnContext(ctx, "password hash upgrade failed", "user_id", user.ID, "error", err)
-		return
+		return ""
 	}
-	s.log.InfoContext(ctx, "password hash upgraded", "user_id", user.ID)
+	return fresh
 }
 
-// startSession stores a new session, its first refresh token and the login
-// time together: a login happens whole or not at all.
-func (s *Service) startSession(ctx context.Context, user User, now time.Time) (Pair, error) {
-	userID := user.ID
+// startSession stores a new session, its first refresh token, the login
+// time, the upgraded password hash if there is one, and the events, together:
+// a login happens whole or not at all.
+func (s *Service) startSession(ctx context.Context, user User, freshHash string, now time.Time) (Pair, error) {
 	authz, err := s.authzOf(ctx, user)
 	if err != nil {
 		return Pair{}, fmt.Errorf("auth: login: %w", err)
 	}
-	sess := Session{ID: rand.Text(), UserID: userID, CreatedAt: now, ExpiresAt: now.Add(s.params.RefreshTTL)}
-	pair, first, err := s.mintPair(userID, sess.ID, now, authz)
+	sess := Session{ID: rand.Text(), UserID: user.ID, CreatedAt: now, ExpiresAt: now.Add(s.params.RefreshTTL), CreatedBy: ClientOf(ctx)}
+	pair, first, err := s.mintPair(user.ID, sess.ID, now, authz)
 	if err != nil {
 		return Pair{}, err
 	}
+	upgraded := false
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		if err := tx.CreateSession(ctx, sess); err != nil {
 			return err
@@ -68,10 +80,27 @@ func (s *Service) startSession(ctx context.Context, user User, now time.Time) (P
 		if err := tx.InsertRefreshToken(ctx, first); err != nil {
 			return err
 		}
-		return tx.RecordLogin(ctx, userID, now)
+		if err := tx.RecordLogin(ctx, user.ID, now); err != nil {
+			return err
+		}
+		if freshHash != "" {
+			var err error
+			if upgraded, err = tx.ReplacePasswordHash(ctx, user.ID, user.PasswordHash, freshHash); err != nil {
+				return err
+			}
+			if upgraded {
+				if err := tx.RecordEvent(ctx, s.event(ctx, EventPasswordHashUpgraded, user.ID, sess.ID, "")); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.RecordEvent(ctx, s.event(ctx, EventLoginSucceeded, user.ID, sess.ID, ""))
 	})
 	if err != nil {
 		return Pair{}, fmt.Errorf("auth: create session: %w", err)
+	}
+	if upgraded {
+		s.log.InfoContext(ctx, "password hash upgraded", "user_id", user.ID)
 	}
 	return pair, nil
 }

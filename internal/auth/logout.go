@@ -16,35 +16,55 @@ func (s *Service) Logout(ctx context.Context, raw string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrTokenInvalid, err)
 	}
-	stored, err := s.store.StoredRefreshToken(ctx, HashToken(raw))
-	if errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("%w: unknown refresh token", ErrTokenInvalid)
-	} else if err != nil {
-		return fmt.Errorf("auth: logout: %w", err)
+	now := s.now()
+	retired := false
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		stored, err := tx.StoredRefreshToken(ctx, HashToken(raw))
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("%w: unknown refresh token", ErrTokenInvalid)
+		} else if err != nil {
+			return fmt.Errorf("auth: logout: %w", err)
+		}
+		if err := tx.RevokeSession(ctx, claims.SessionID, ReasonLogout, now); err != nil {
+			return fmt.Errorf("auth: logout: %w", err)
+		}
+		var detail string
+		if retired = stored.RetiredAt != nil; retired {
+			detail = "with a retired refresh token"
+		}
+		return tx.RecordEvent(ctx, s.event(ctx, EventLogout, claims.UserID, claims.SessionID, detail))
+	})
+	if err != nil {
+		return err
 	}
-	if stored.RetiredAt != nil {
+	if retired {
 		// Logging out still ends the session, but a retired token in use is
 		// worth knowing about.
 		s.log.WarnContext(ctx, "logout with a retired refresh token",
 			"user_id", claims.UserID, "session_id", claims.SessionID, "jti", claims.ID)
 	}
-	if err := s.store.RevokeSession(ctx, claims.SessionID, ReasonLogout, s.now()); err != nil {
-		return fmt.Errorf("auth: logout: %w", err)
-	}
 	return nil
 }
 
-// LogoutAll revokes every session of a user.
-func (s *Service) LogoutAll(ctx context.Context, userID int64) error {
-	n, err := s.store.RevokeUserSessions(ctx, userID, ReasonLogoutAll, s.now())
+// LogoutAll revokes every session of the principal's user.
+func (s *Service) LogoutAll(ctx context.Context, p Principal) error {
+	var n int64
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		var err error
+		if n, err = tx.RevokeUserSessions(ctx, p.User.ID, ReasonLogoutAll, s.now()); err != nil {
+			return err
+		}
+		return tx.RecordEvent(ctx, s.event(ctx, EventLogoutAll, p.User.ID, p.SessionID, fmt.Sprintf("%d sessions revoked", n)))
+	})
 	if err != nil {
 		return fmt.Errorf("auth: logout all: %w", err)
 	}
-	s.log.InfoContext(ctx, "all sessions revoked", "user_id", userID, "sessions", n)
+	s.log.InfoContext(ctx, "all sessions revoked", "user_id", p.User.ID, "sessions", n)
 	return nil
 }
 
-// Cleanup deletes expired refresh tokens, sessions and one-time tokens in batches of at most
+// Cleanup deletes expired refresh tokens, sessions and one-time tokens, and
+// security events older than the audit retention, in batches of at most
 // batch rows each, until none are left or ctx ends, and returns how many
 // went. A revoked session is kept until it expires, so that a replayed token
 // is still recognised as reuse until then.
@@ -64,8 +84,8 @@ func (s *Service) Cleanup(ctx context.Context, batch int) (int64, error) {
 }
 
 // deleteExpiredBatch deletes one batch of expired refresh tokens, one of
-// expired sessions (whose remaining tokens go with them) and one of expired
-// one-time tokens.
+// expired sessions (whose remaining tokens go with them), one of expired
+// one-time tokens and one of old security events.
 func (s *Service) deleteExpiredBatch(ctx context.Context, before time.Time, batch int) (int64, error) {
 	tokens, err := s.store.DeleteExpiredRefreshTokens(ctx, before, batch)
 	if err != nil {
@@ -76,5 +96,9 @@ func (s *Service) deleteExpiredBatch(ctx context.Context, before time.Time, batc
 		return tokens + sessions, err
 	}
 	oneTime, err := s.store.DeleteExpiredOneTimeTokens(ctx, before, batch)
-	return tokens + sessions + oneTime, err
+	if err != nil {
+		return tokens + sessions + oneTime, err
+	}
+	events, err := s.deleteOldEvents(ctx, before, batch)
+	return tokens + sessions + oneTime + events, err
 }

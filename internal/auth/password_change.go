@@ -70,7 +70,7 @@ func (s *Service) changePasswordIn(ctx context.Context, tx Tx, p Principal, hash
 	if err := tx.InsertRefreshToken(ctx, first); err != nil {
 		return err
 	}
-	if err := tx.ExtendSession(ctx, p.SessionID, first.ExpiresAt); err != nil {
+	if err := tx.ExtendSession(ctx, p.SessionID, first.ExpiresAt, now, ClientOf(ctx)); err != nil {
 		return err
 	}
 	if _, err := tx.DeleteUserOneTimeTokens(ctx, p.User.ID, PurposeResetPassword); err != nil {

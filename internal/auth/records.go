@@ -29,6 +29,12 @@ type Session struct {
 	ExpiresAt     time.Time
 	RevokedAt     *time.Time
 	RevokedReason string
+	// CreatedBy is the client (address and user agent) that logged in.
+	CreatedBy Client
+	// RefreshedAt is the time of the last rotation, nil before the first;
+	// RefreshedBy the client that made it.
+	RefreshedAt *time.Time
+	RefreshedBy Client
 }
 
 // Reasons recorded when a session is revoked.
@@ -48,6 +54,8 @@ const (
 	ReasonDeactivated = "deactivated"
 	// ReasonAdmin marks sessions an administrator revoked.
 	ReasonAdmin = "admin"
+	// ReasonEnded marks a session its user ended from the list of sessions.
+	ReasonEnded = "ended"
 )
 
 // StoredRefreshToken is a refresh token as the store keeps it: the SHA-256
@@ -61,6 +69,41 @@ type StoredRefreshToken struct {
 	// Successor is, once the token is retired, the pair it was rotated into,
 	// sealed with a key only the token itself yields (see successor.go).
 	Successor []byte
+	// ExposedAt is when the token was first seen outside a plain rotation:
+	// handed out a second time by a grace replay, or presented to verify or
+	// as a bearer token. An exposed token has no grace interval (see
+	// decideRotation).
+	ExposedAt *time.Time
+}
+
+// SecurityEvent is one entry of the audit trail. It never holds a password,
+// a token or key material.
+type SecurityEvent struct {
+	ID   int64
+	At   time.Time
+	Kind EventKind
+	// UserID is the user concerned, 0 when there is none (an unknown email,
+	// a key loaded).
+	UserID    int64
+	SessionID string
+	// Client is who caused the event (empty for the service's own).
+	Client Client
+	// Email is the address as typed, on failed logins.
+	Email  string
+	Detail string
+	// UserEmail is, in events read back, the user's address today.
+	UserEmail string
+}
+
+// EventQuery selects events of the audit trail.
+type EventQuery struct {
+	// Email, when set, selects the events of the account that has this
+	// address today and the failures typed with it (matched by EmailKey).
+	Email string
+	// Since is the earliest time of an event returned.
+	Since time.Time
+	// Limit is the most events returned, newest first.
+	Limit int
 }
 
 // ImportResult counts what ImportUsers did.

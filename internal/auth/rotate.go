@@ -11,9 +11,10 @@ import (
 
 // Rotate exchanges a refresh token for a new pair of the same session: the
 // token is retired and the pair's refresh token replaces it. Within the grace
-// interval a just-retired token yields the pair it was rotated into, again.
-// Presenting a retired token after the grace interval revokes the session and
-// returns ErrTokenReused.
+// interval a just-retired token yields the pair it was rotated into, again,
+// as long as that pair is unused and the token was never exposed (see
+// decideRotation). Any other presentation of a retired token revokes the
+// session and returns ErrTokenReused.
 func (s *Service) Rotate(ctx context.Context, raw string) (Pair, error) {
 	now := s.now()
 	claims, err := s.keys.Parse(raw, now, token.Refresh)
@@ -37,23 +38,22 @@ func (s *Service) Rotate(ctx context.Context, raw string) (Pair, error) {
 	if err != nil {
 		return Pair{}, fmt.Errorf("auth: refresh: %w", err)
 	}
-	var (
-		step     rotationStep
-		replayed []byte
-	)
+	var out rotation
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		step, replayed, err = s.rotateIn(ctx, tx, claims.SessionID, HashToken(raw), next, sealed, now)
+		out, err = s.rotateIn(ctx, tx, raw, claims, next, sealed, now)
 		return err
 	})
 	switch {
 	case err != nil:
 		return Pair{}, err
-	case step == stepRevoke:
+	case out.step == stepRevoke:
 		s.log.WarnContext(ctx, "refresh token reuse detected; session revoked",
-			"user_id", claims.UserID, "session_id", claims.SessionID, "jti", claims.ID)
+			"user_id", claims.UserID, "session_id", claims.SessionID, "jti", claims.ID, "why", out.why)
 		return Pair{}, ErrTokenReused
-	case step == stepReplay:
-		return s.currentSuccessor(ctx, raw, replayed)
+	case out.step == stepReplay:
+		s.log.InfoContext(ctx, "refresh token replayed within the grace interval",
+			"user_id", claims.UserID, "session_id", claims.SessionID, "jti", claims.ID)
+		return out.replayed, nil
 	}
 	return pair, nil
 }
@@ -63,94 +63,151 @@ type rotationStep int
 
 const (
 	stepRetireAndAdd rotationStep = iota // the normal case
-	stepReplay                           // retired within the grace interval
+	stepReplay                           // retired within the grace interval: hand out its successor again
 	stepRevoke                           // reuse: revoke the session
 )
 
+// rotation is what rotateIn did: the step, why (for a revocation), and the
+// pair handed out again (for a replay).
+type rotation struct {
+	step     rotationStep
+	why      string
+	replayed Pair
+}
+
 // rotateIn applies one rotation inside tx: it locks the session, so that
 // rotations of one session run one at a time across processes, decides, and
-// writes. For stepReplay it writes nothing and returns the sealed successor
-// of the retired token; for stepRevoke it revokes the session, and the
-// transaction must still commit.
-func (s *Service) rotateIn(ctx context.Context, tx Tx, sessionID string, oldHash []byte, next StoredRefreshToken, sealed []byte, now time.Time) (rotationStep, []byte, error) {
-	sess, err := tx.LockSession(ctx, sessionID)
-	if errors.Is(err, ErrNotFound) {
-		return 0, nil, fmt.Errorf("%w: unknown session", ErrTokenInvalid)
-	} else if err != nil {
-		return 0, nil, fmt.Errorf("auth: refresh: %w", err)
-	}
-	tok, err := tx.StoredRefreshToken(ctx, oldHash)
-	if errors.Is(err, ErrNotFound) {
-		return 0, nil, fmt.Errorf("%w: unknown refresh token", ErrTokenInvalid)
-	} else if err != nil {
-		return 0, nil, fmt.Errorf("auth: refresh: %w", err)
-	}
-	step, err := decideRotation(sessionID, sess, tok, now, s.params.ReuseInterval)
+// writes, the security event included. For stepRevoke it revokes the
+// session, and the transaction must still commit.
+func (s *Service) rotateIn(ctx context.Context, tx Tx, raw string, claims token.Claims, next StoredRefreshToken, sealed []byte, now time.Time) (rotation, error) {
+	sess, tok, err := lockToken(ctx, tx, claims.SessionID, HashToken(raw))
 	if err != nil {
-		return 0, nil, err
+		return rotation{}, err
+	}
+	var (
+		successor     Pair
+		successorHash []byte
+	)
+	successorUsed := func() (bool, error) {
+		p, err := openSuccessor(s.keys.SealingSecret(), raw, tok.Successor)
+		if err != nil {
+			// Sealed under a signing key that has been changed since: fail
+			// closed, without revoking (the holder may be the legitimate one).
+			return false, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
+		}
+		stored, err := tx.StoredRefreshToken(ctx, HashToken(p.Refresh))
+		if errors.Is(err, ErrNotFound) {
+			return false, fmt.Errorf("%w: successor gone", ErrTokenInvalid)
+		} else if err != nil {
+			return false, fmt.Errorf("auth: refresh: %w", err)
+		}
+		successor, successorHash = p, stored.Hash
+		return stored.RetiredAt != nil, nil
+	}
+	step, why, err := decideRotation(claims.SessionID, sess, tok, now, s.params.ReuseInterval, successorUsed)
+	if err != nil {
+		return rotation{}, err
 	}
 	switch step {
 	case stepReplay:
-		return step, tok.Successor, nil
+		// The successor now has two holders: it loses its own grace interval.
+		if err := tx.ExposeRefreshToken(ctx, successorHash, now); err != nil {
+			return rotation{}, err
+		}
+		detail := fmt.Sprintf("retired %s earlier; its successor handed out again", now.Sub(*tok.RetiredAt))
+		if err := tx.RecordEvent(ctx, s.event(ctx, EventGraceReplay, claims.UserID, claims.SessionID, detail)); err != nil {
+			return rotation{}, err
+		}
+		return rotation{step: step, replayed: successor}, nil
 	case stepRevoke:
-		return step, nil, tx.RevokeSession(ctx, sessionID, ReasonReuse, now)
+		return rotation{step: step, why: why}, s.revokeForReuse(ctx, tx, claims, why, now)
 	}
-	if err := tx.RetireRefreshToken(ctx, oldHash, now, sealed); err != nil {
-		return 0, nil, err
+	if err := tx.RetireRefreshToken(ctx, tok.Hash, now, sealed); err != nil {
+		return rotation{}, err
 	}
 	if err := tx.InsertRefreshToken(ctx, next); err != nil {
-		return 0, nil, err
+		return rotation{}, err
 	}
-	return step, nil, tx.ExtendSession(ctx, sessionID, next.ExpiresAt)
+	return rotation{step: step}, tx.ExtendSession(ctx, claims.SessionID, next.ExpiresAt, now, ClientOf(ctx))
 }
 
-// decideRotation holds the rotation rules, applied to the locked session
-// sess and the stored token tok presented for session sessionID at now:
-//   - the token must belong to the session it claims, and the session must be live;
-//   - an unretired token is retired and its successor stored;
-//   - a token retired no longer than grace ago yields the successor it was
-//     rotated into, the same pair again, so that concurrent refreshes (two
-//     tabs) neither log the user out nor fork the session;
-//   - any other retired token is reuse, and the session is revoked.
-func decideRotation(sessionID string, sess Session, tok StoredRefreshToken, now time.Time, grace time.Duration) (rotationStep, error) {
+// lockToken locks a token's session (see rotateIn) and reads the token,
+// failing with ErrTokenInvalid when either is unknown or they do not belong
+// together.
+func lockToken(ctx context.Context, tx Tx, sessionID string, hash []byte) (Session, StoredRefreshToken, error) {
+	sess, err := tx.LockSession(ctx, sessionID)
+	if errors.Is(err, ErrNotFound) {
+		return Session{}, StoredRefreshToken{}, fmt.Errorf("%w: unknown session", ErrTokenInvalid)
+	} else if err != nil {
+		return Session{}, StoredRefreshToken{}, fmt.Errorf("auth: lock session: %w", err)
+	}
+	tok, err := tx.StoredRefreshToken(ctx, hash)
+	if errors.Is(err, ErrNotFound) {
+		return Session{}, StoredRefreshToken{}, fmt.Errorf("%w: unknown refresh token", ErrTokenInvalid)
+	} else if err != nil {
+		return Session{}, StoredRefreshToken{}, fmt.Errorf("auth: read refresh token: %w", err)
+	}
 	if tok.SessionID != sess.ID || sess.ID != sessionID {
-		return 0, fmt.Errorf("%w: token of another session", ErrTokenInvalid)
+		return Session{}, StoredRefreshToken{}, fmt.Errorf("%w: token of another session", ErrTokenInvalid)
+	}
+	return sess, tok, nil
+}
+
+// revokeForReuse revokes a session because one of its retired refresh
+// tokens was presented again, and records it.
+func (s *Service) revokeForReuse(ctx context.Context, tx Tx, claims token.Claims, why string, now time.Time) error {
+	if err := tx.RevokeSession(ctx, claims.SessionID, ReasonReuse, now); err != nil {
+		return err
+	}
+	return tx.RecordEvent(ctx, s.event(ctx, EventRefreshReuse, claims.UserID, claims.SessionID, why))
+}
+
+// decideRotation holds the rotation rules, applied to the locked live
+// session sess and the stored token tok of that session, presented at now:
+//   - an unretired token is retired and its successor stored;
+//   - a retired token yields the pair it was rotated into, the same pair
+//     again, only while all of these hold: it was retired no longer than
+//     grace ago; it was never exposed (handed out twice, or presented to
+//     verify or as a bearer token); and that pair's refresh token is still
+//     unused (successorUsed, asked only then). Concurrent refreshes (two
+//     tabs, a retried request) all arrive before the successor is used, so
+//     they neither log the user out nor fork the session;
+//   - any other retired token is reuse, and the session is revoked.
+//
+// Why that closes shadowing: a thief who replays a token gets a pair the
+// victim holds too, and marked exposed. Whoever rotates it first, the other
+// can only present a retired, exposed token, which revokes the session; and
+// a replay after the victim has moved on finds the successor used. So
+// within one rotation of the victim after a thief's first use, either the
+// session is revoked or the thief holds nothing that works. The price: a
+// client that keeps racing itself with a token it got from a replay is
+// logged out on the second race; clients should coordinate their tabs.
+//
+// It returns the step and, for stepRevoke, why.
+func decideRotation(sessionID string, sess Session, tok StoredRefreshToken, now time.Time, grace time.Duration,
+	successorUsed func() (bool, error)) (rotationStep, string, error) {
+	if tok.SessionID != sess.ID || sess.ID != sessionID {
+		return 0, "", fmt.Errorf("%w: token of another session", ErrTokenInvalid)
 	}
 	if err := checkSession(sess); err != nil {
-		return 0, err
+		return 0, "", err
 	}
-	if tok.RetiredAt == nil {
-		return stepRetireAndAdd, nil
+	switch {
+	case tok.RetiredAt == nil:
+		return stepRetireAndAdd, "", nil
+	case grace <= 0 || now.After(tok.RetiredAt.Add(grace)):
+		return stepRevoke, fmt.Sprintf("retired %s earlier, beyond the grace interval of %s", now.Sub(*tok.RetiredAt), grace), nil
+	case tok.ExposedAt != nil:
+		return stepRevoke, "retired, and exposed before (handed out twice, or presented to verify or as a bearer token)", nil
+	case len(tok.Successor) == 0:
+		return stepRevoke, "retired without a successor to hand out", nil
 	}
-	if grace > 0 && !now.After(tok.RetiredAt.Add(grace)) && len(tok.Successor) > 0 {
-		return stepReplay, nil
+	used, err := successorUsed()
+	switch {
+	case err != nil:
+		return 0, "", err
+	case used:
+		return stepRevoke, "retired, and the pair it was rotated into has been used since", nil
 	}
-	return stepRevoke, nil
-}
-
-// maxReplaySteps bounds how far currentSuccessor follows a session's chain.
-const maxReplaySteps = 8
-
-// currentSuccessor opens the pair a just-retired token was rotated into and,
-// if that pair's refresh token has itself been rotated meanwhile, follows the
-// chain to the live pair, so that a slow tab lands where a fast one went.
-func (s *Service) currentSuccessor(ctx context.Context, raw string, sealed []byte) (Pair, error) {
-	for range maxReplaySteps {
-		pair, err := openSuccessor(s.keys.SealingSecret(), raw, sealed)
-		if err != nil {
-			// Sealed under a signing key that has since been rolled.
-			return Pair{}, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
-		}
-		stored, err := s.store.StoredRefreshToken(ctx, HashToken(pair.Refresh))
-		switch {
-		case errors.Is(err, ErrNotFound):
-			return Pair{}, fmt.Errorf("%w: successor expired", ErrTokenInvalid)
-		case err != nil:
-			return Pair{}, fmt.Errorf("auth: refresh replay: %w", err)
-		case stored.RetiredAt == nil:
-			return pair, nil
-		}
-		raw, sealed = pair.Refresh, stored.Successor
-	}
-	return Pair{}, fmt.Errorf("%w: session moved on", ErrTokenInvalid)
+	return stepReplay, "", nil
 }

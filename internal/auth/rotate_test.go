@@ -49,9 +49,12 @@ type rig struct {
 	user  auth.User
 }
 
+// testSecret signs the tests' tokens.
+const testSecret = "a-test-secret-of-sixteen-distinct-bytes-or-more"
+
 func testKeys(t *testing.T) *token.Keys {
 	t.Helper()
-	keys, err := token.NewHS256([]byte("a-test-secret-of-at-least-thirty-two-bytes"))
+	keys, err := token.NewHS256([]byte(testSecret))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,11 +19,18 @@ type Principal struct {
 }
 
 // Authenticate verifies an access token and returns its principal: the user
-// must exist and be active, and the session must be live.
+// must exist and be active, and the session must be live. A refresh token
+// is refused, after inspectRefresh has dealt with it.
 func (s *Service) Authenticate(ctx context.Context, raw string) (Principal, error) {
-	claims, err := s.keys.Parse(raw, s.now(), token.Access)
+	claims, err := s.keys.Parse(raw, s.now())
 	if err != nil {
 		return Principal{}, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
+	}
+	if claims.TokenType == token.Refresh {
+		if err := s.inspectRefresh(ctx, raw, claims, "as a bearer token"); err != nil {
+			return Principal{}, err
+		}
+		return Principal{}, fmt.Errorf("%w: a refresh token is not an access token", ErrTokenInvalid)
 	}
 	user, err := s.owner(ctx, claims)
 	if err != nil {
@@ -32,8 +39,9 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (Principal, erro
 	return Principal{User: user, SessionID: claims.SessionID, Roles: claims.Roles}, nil
 }
 
-// Verify checks a token of either type: signature, expiry, user, session, and
-// for a refresh token that it has not been retired.
+// Verify checks a token of either type: signature, claims, user and
+// session; a refresh token also goes through inspectRefresh, so that a
+// retired one counts as reuse.
 func (s *Service) Verify(ctx context.Context, raw string) error {
 	claims, err := s.keys.Parse(raw, s.now())
 	if err != nil {
@@ -45,14 +53,43 @@ func (s *Service) Verify(ctx context.Context, raw string) error {
 	if claims.TokenType != token.Refresh {
 		return nil
 	}
-	stored, err := s.store.StoredRefreshToken(ctx, HashToken(raw))
-	switch {
-	case errors.Is(err, ErrNotFound):
-		return fmt.Errorf("%w: unknown refresh token", ErrTokenInvalid)
-	case err != nil:
-		return fmt.Errorf("auth: verify: %w", err)
-	case stored.RetiredAt != nil:
-		return fmt.Errorf("%w: refresh token already used", ErrTokenInvalid)
+	return s.inspectRefresh(ctx, raw, claims, "to verify")
+}
+
+// inspectRefresh handles a verified refresh token presented where it is
+// only looked at (verify, a bearer header; where says which). Such a look
+// must not tell a thief when the victim has rotated: a retired token counts
+// as reuse, as at a refresh after the grace interval, and revokes the
+// session (ErrTokenReused); a live one is marked exposed, which takes its
+// grace interval away (see decideRotation). Unknown tokens and dead
+// sessions fail as at a refresh.
+func (s *Service) inspectRefresh(ctx context.Context, raw string, claims token.Claims, where string) error {
+	now := s.now()
+	reused := false
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		sess, tok, err := lockToken(ctx, tx, claims.SessionID, HashToken(raw))
+		if err != nil {
+			return err
+		}
+		if err := checkSession(sess); err != nil {
+			return err
+		}
+		if tok.RetiredAt != nil {
+			reused = true
+			return s.revokeForReuse(ctx, tx, claims, "retired, and presented "+where, now)
+		}
+		if tok.ExposedAt != nil {
+			return nil
+		}
+		return tx.ExposeRefreshToken(ctx, tok.Hash, now)
+	})
+	if err != nil {
+		return err
+	}
+	if reused {
+		s.log.WarnContext(ctx, "refresh token reuse detected; session revoked",
+			"user_id", claims.UserID, "session_id", claims.SessionID, "jti", claims.ID, "why", "retired, and presented "+where)
+		return ErrTokenReused
 	}
 	return nil
 }

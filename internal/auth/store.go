@@ -25,6 +25,7 @@ type Tx interface {
 	RefreshTokenStore
 	OneTimeTokenStore
 	OutboxStore
+	EventStore
 }
 
 // UserStore keeps users. Emails are matched by EmailKey.
@@ -39,9 +40,9 @@ type UserStore interface {
 	UserByEmail(ctx context.Context, email string) (User, error)
 	UserByID(ctx context.Context, id int64) (User, error)
 	RecordLogin(ctx context.Context, userID int64, at time.Time) error
-	// ReplacePasswordHash swaps oldHash for newHash; it does nothing if the
-	// hash has changed meanwhile.
-	ReplacePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error
+	// ReplacePasswordHash swaps oldHash for newHash and reports whether it
+	// did; it does nothing if the hash has changed meanwhile.
+	ReplacePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) (bool, error)
 	// ListUsers returns every user, by id.
 	ListUsers(ctx context.Context) ([]User, error)
 	SetPasswordHash(ctx context.Context, userID int64, hash string) error
@@ -74,8 +75,15 @@ type SessionStore interface {
 	// transaction ends, so that rotations of one session run one at a time
 	// across processes.
 	LockSession(ctx context.Context, id string) (Session, error)
-	// ExtendSession moves a session's expiry to until, never earlier.
-	ExtendSession(ctx context.Context, id string, until time.Time) error
+	// ExtendSession records a rotation at at by client by: it moves the
+	// session's expiry to until, never earlier.
+	ExtendSession(ctx context.Context, id string, until, at time.Time, by Client) error
+	// ListUserSessions returns at most limit of a user's sessions that are
+	// neither revoked nor expired at now, newest first.
+	ListUserSessions(ctx context.Context, userID int64, now time.Time, limit int) ([]Session, error)
+	// RevokeUserSession revokes session id if it is userID's and live at
+	// at, and reports whether it did.
+	RevokeUserSession(ctx context.Context, userID int64, id, reason string, at time.Time) (bool, error)
 	// RevokeSession revokes one session; revoking a revoked session is a no-op.
 	RevokeSession(ctx context.Context, id, reason string, at time.Time) error
 	// RevokeUserSessions revokes every live session of a user and returns how many.
@@ -97,6 +105,8 @@ type RefreshTokenStore interface {
 	// RetireRefreshToken marks a token used at at, keeping the sealed pair it
 	// was rotated into.
 	RetireRefreshToken(ctx context.Context, hash []byte, at time.Time, successor []byte) error
+	// ExposeRefreshToken sets a token's ExposedAt, unless it is set.
+	ExposeRefreshToken(ctx context.Context, hash []byte, at time.Time) error
 	// DeleteExpiredRefreshTokens deletes at most batch tokens that expired
 	// before before, and returns how many.
 	DeleteExpiredRefreshTokens(ctx context.Context, before time.Time, batch int) (int64, error)
@@ -129,4 +139,14 @@ type OutboxStore interface {
 	DeleteOutboxEvent(ctx context.Context, id string) error
 	// RescheduleOutboxEvent releases an event's lease and makes it due at next.
 	RescheduleOutboxEvent(ctx context.Context, id string, next time.Time, lastError string) error
+}
+
+// EventStore keeps the security audit trail.
+type EventStore interface {
+	RecordEvent(ctx context.Context, e SecurityEvent) error
+	// SecurityEvents returns the events q selects, newest first.
+	SecurityEvents(ctx context.Context, q EventQuery) ([]SecurityEvent, error)
+	// DeleteEventsBefore deletes at most batch events older than before,
+	// and returns how many.
+	DeleteEventsBefore(ctx context.Context, before time.Time, batch int) (int64, error)
 }

@@ -50,7 +50,7 @@ func TestImportUsers(t *testing.T) {
 		}
 
 		// A hash upgraded since the first run survives the second.
-		if err := st.ReplacePasswordHash(ctx, 205, "pbkdf2_sha256$b", "argon2id$new"); err != nil {
+		if _, err := st.ReplacePasswordHash(ctx, 205, "pbkdf2_sha256$b", "argon2id$new"); err != nil {
 			t.Fatal(err)
 		}
 		res, err = r.svc.ImportUsers(ctx, file)

@@ -66,10 +66,39 @@ type Config struct {
 	UserPassword string
 	// MetricsAddr is where Prometheus metrics are served; "" means off.
 	MetricsAddr string
+
+	// Session security: token claims, key rollover, limits, the audit trail.
+
+	// JWTLeeway is the clock skew allowed for exp, nbf and iat.
+	JWTLeeway time.Duration
+	// JWTIssuer and JWTAudience, when set, are minted into every token and
+	// required of every token verified.
+	JWTIssuer   string
+	JWTAudience string
+	// JWTSigningKeyID is the kid of the key that signs, among JWTKeyFiles;
+	// empty for the first.
+	JWTSigningKeyID string
+	// PreviousSecretKeys are HS256 secrets that only verify.
+	PreviousSecretKeys [][]byte
+	// AllowLongTTL lifts the caps on token lifetimes.
+	AllowLongTTL bool
+	// AuditRetention is how long security events are kept.
+	AuditRetention time.Duration
+	// JWKSMaxAge is how long verifiers may cache the key set.
+	JWKSMaxAge time.Duration
 }
 
 // minWebhookKeyLen is the shortest webhook signing key accepted, in bytes.
 const minWebhookKeyLen = 32
+
+// Limits on the session settings: beyond them a setting is refused as weak.
+const (
+	// MaxReuseInterval caps AUTH_REFRESH_REUSE_INTERVAL: the grace interval
+	// is for requests racing each other, not for clients replaying old tokens.
+	MaxReuseInterval = time.Minute
+	// MaxLeeway caps AUTH_JWT_LEEWAY: clock skew, not extra lifetime.
+	MaxLeeway = 5 * time.Minute
+)
 
 // SQLitePath returns the embedded store's file, or "" for PostgreSQL.
 func (c Config) SQLitePath() string {
@@ -112,6 +141,7 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 		}
 	}
+	c.loadSessionSecurity(&r)
 	if r.err != nil {
 		return Config{}, r.err
 	}
@@ -160,6 +190,23 @@ func (c *Config) readAccounts(r *reader) {
 	c.WebhookKey = key
 }
 
+// loadSessionSecurity reads the variables of token claims, key rollover and
+// the audit trail.
+func (c *Config) loadSessionSecurity(r *reader) {
+	c.JWTLeeway = r.duration("AUTH_JWT_LEEWAY", 30*time.Second, true)
+	c.JWTIssuer = strings.TrimSpace(r.getenv("AUTH_JWT_ISSUER"))
+	c.JWTAudience = strings.TrimSpace(r.getenv("AUTH_JWT_AUDIENCE"))
+	c.JWTSigningKeyID = strings.TrimSpace(r.getenv("AUTH_JWT_SIGNING_KEY_ID"))
+	for _, s := range strings.Split(r.getenv("AUTH_SECRET_KEY_PREVIOUS"), ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			c.PreviousSecretKeys = append(c.PreviousSecretKeys, []byte(s))
+		}
+	}
+	c.AllowLongTTL = r.boolean("AUTH_ALLOW_LONG_TTL", false)
+	c.AuditRetention = r.duration("AUTH_AUDIT_RETENTION", 90*24*time.Hour, false)
+	c.JWKSMaxAge = r.duration("AUTH_JWKS_MAX_AGE", 5*time.Minute, true)
+}
+
 func (c Config) validate() error {
 	switch {
 	case !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") &&
@@ -174,15 +221,24 @@ func (c Config) validate() error {
 	case c.Password.MemoryKiB < 8*uint32(c.Password.Parallelism):
 		return fmt.Errorf("AUTH_ARGON2_MEMORY_KIB must be at least 8 × AUTH_ARGON2_PARALLELISM")
 	}
+	if err := c.validateSessionSecurity(); err != nil {
+		return err
+	}
 	switch c.JWTAlgorithm {
 	case token.HS256:
 		if len(c.JWTKeyFiles) > 0 {
 			return fmt.Errorf("AUTH_JWT_PRIVATE_KEYS is for ES256, EdDSA and RS256; HS256 signs with AUTH_SECRET_KEY")
 		}
+		if c.JWTSigningKeyID != "" {
+			return fmt.Errorf("AUTH_JWT_SIGNING_KEY_ID is for ES256, EdDSA and RS256; HS256 signs with AUTH_SECRET_KEY")
+		}
 		return c.validateSecret()
 	case token.ES256, token.EdDSA, token.RS256:
 		if len(c.JWTKeyFiles) == 0 {
 			return fmt.Errorf("AUTH_JWT_PRIVATE_KEYS: %s needs at least one PEM key file (make one with `auth-service keygen --alg %s`)", c.JWTAlgorithm, c.JWTAlgorithm)
+		}
+		if len(c.PreviousSecretKeys) > 0 {
+			return fmt.Errorf("AUTH_SECRET_KEY_PREVIOUS is for HS256; %s keys roll through AUTH_JWT_PRIVATE_KEYS and AUTH_JWT_SIGNING_KEY_ID", c.JWTAlgorithm)
 		}
 		return nil
 	}
@@ -194,13 +250,44 @@ func (c Config) validate() error {
 // unset), where serve generates one for development.
 func (c Config) validateSecret() error {
 	switch {
+	case len(c.SecretKey) == 0 && len(c.PreviousSecretKeys) > 0:
+		return fmt.Errorf("AUTH_SECRET_KEY_PREVIOUS needs AUTH_SECRET_KEY: previous secrets only verify")
 	case len(c.SecretKey) == 0 && c.Embedded:
 		return nil // serve generates and keeps one beside the database file
 	case len(c.SecretKey) == 0:
 		return fmt.Errorf("AUTH_SECRET_KEY is required (at least %d bytes; for example `openssl rand -base64 48`); "+
 			"only the embedded default, with AUTH_DATABASE_URL unset, generates one", token.MinSecretLen)
-	case len(c.SecretKey) < token.MinSecretLen:
-		return fmt.Errorf("AUTH_SECRET_KEY is too short: %d bytes, at least %d required", len(c.SecretKey), token.MinSecretLen)
+	}
+	if err := checkSecret("AUTH_SECRET_KEY", c.SecretKey); err != nil {
+		return err
+	}
+	// A previous secret still verifies tokens: a weak one would let anyone
+	// mint them, so it is refused like a weak signing secret.
+	for i, s := range c.PreviousSecretKeys {
+		if err := checkSecret(fmt.Sprintf("AUTH_SECRET_KEY_PREVIOUS (secret %d)", i+1), s); err != nil {
+			return err
+		}
+		if string(s) == string(c.SecretKey) {
+			return fmt.Errorf("AUTH_SECRET_KEY_PREVIOUS (secret %d) is AUTH_SECRET_KEY itself", i+1)
+		}
+	}
+	return nil
+}
+
+// validateSessionSecurity refuses settings that would weaken sessions: a
+// grace interval long enough to replay old tokens, lifetimes beyond the
+// caps (unless AUTH_ALLOW_LONG_TTL), a leeway that is extra lifetime.
+func (c Config) validateSessionSecurity() error {
+	const allow = "; set AUTH_ALLOW_LONG_TTL=true to allow it"
+	switch {
+	case c.ReuseInterval > MaxReuseInterval:
+		return fmt.Errorf("AUTH_REFRESH_REUSE_INTERVAL is %s, at most %s allowed: the grace interval is for concurrent refreshes (use 0s for strict rotation)", c.ReuseInterval, MaxReuseInterval)
+	case c.JWTLeeway > MaxLeeway:
+		return fmt.Errorf("AUTH_JWT_LEEWAY is %s, at most %s allowed: it absorbs clock skew, not expiry", c.JWTLeeway, MaxLeeway)
+	case c.AccessTTL > token.MaxAccessLifetime && !c.AllowLongTTL:
+		return fmt.Errorf("AUTH_ACCESS_TOKEN_TTL is %s, longer than %s%s", c.AccessTTL, token.MaxAccessLifetime, allow)
+	case c.RefreshTTL > token.MaxRefreshLifetime && !c.AllowLongTTL:
+		return fmt.Errorf("AUTH_REFRESH_TOKEN_TTL is %s, longer than %s (90d)%s", c.RefreshTTL, token.MaxRefreshLifetime, allow)
 	}
 	return nil
 }
@@ -239,15 +326,28 @@ func (r *reader) duration(name string, fallback time.Duration, zeroOK bool) time
 	if v == "" {
 		return fallback
 	}
-	d, err := time.ParseDuration(v)
+	d, err := ParseDuration(v)
 	if err != nil {
-		r.fail(name, "%q is not a duration (use Go syntax such as 5m, 24h, 10s)", v)
+		r.fail(name, "%q is not a duration (use Go syntax such as 5m, 24h, 10s, or whole days such as 90d)", v)
 		return 0
 	}
 	if d < 0 || (d == 0 && !zeroOK) {
 		r.fail(name, "must be positive, got %s", v)
 	}
 	return d
+}
+
+// ParseDuration is time.ParseDuration, plus whole days ("90d"): the syntax of
+// every duration variable.
+func ParseDuration(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 100*365 {
+			return 0, fmt.Errorf("bad number of days %q", days)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(v)
 }
 
 func (r *reader) integer(name string, fallback, lo, hi int) int {

@@ -51,6 +51,9 @@ func TestLoadDefaults(t *testing.T) {
 		// Accounts: sign-up closed, events only logged.
 		EmailTokenTTL:     30 * time.Minute,
 		PasswordMinLength: 12,
+		JWTLeeway:         30 * time.Second,
+		AuditRetention:    90 * 24 * time.Hour,
+		JWKSMaxAge:        5 * time.Minute,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load(empty env) =\n%+v\nwant\n%+v", c, want)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/ecommerce/auth-service/internal/auth"
-	"github.com/ecommerce/auth-service/internal/token"
 )
 
 const (
@@ -112,7 +111,7 @@ func TestSignupClosed(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *apiEnv) {
 		resp := e.postJSON("/auth/register/", jsonBody(map[string]string{"email": "a@example.com", "password": strongPassword}))
 		expectError(t, resp, http.StatusForbidden, "signup_closed")
-	}, func(p *auth.Params, _ **token.Keys) { p.SignupOpen = false })
+	}, func(s *envSettings) { s.params.SignupOpen = false })
 }
 
 func TestPasswordPolicyAnswers(t *testing.T) {

@@ -342,7 +342,7 @@ func TestRejectedTokens(t *testing.T) {
 			expectError(t, resp, http.StatusUnauthorized, "not_authenticated")
 		})
 		t.Run("expired", func(t *testing.T) {
-			e.clock.Advance(5*time.Minute + time.Second)
+			e.clock.Advance(5*time.Minute + 31*time.Second) // beyond exp and the 30s leeway
 			expectError(t, e.get("/auth/me/", p.Access), http.StatusUnauthorized, "token_not_valid")
 			e.clock.Advance(24 * time.Hour)
 			expectError(t, e.refresh(p.Refresh), http.StatusUnauthorized, "token_not_valid")

@@ -69,14 +69,27 @@ type apiEnv struct {
 	logs   *logtest.Buffer
 }
 
-type envOption func(*auth.Params, **token.Keys)
+// envSettings are what an envOption may change: the service's parameters,
+// its keys, and the claims policy they are given, which is production's
+// (the configuration's defaults) unless changed.
+type envSettings struct {
+	params auth.Params
+	keys   *token.Keys
+	policy token.Policy
+}
+
+type envOption func(*envSettings)
 
 func withReuseInterval(d time.Duration) envOption {
-	return func(p *auth.Params, _ **token.Keys) { p.ReuseInterval = d }
+	return func(s *envSettings) { s.params.ReuseInterval = d }
 }
 
 func withKeys(k *token.Keys) envOption {
-	return func(_ *auth.Params, keys **token.Keys) { *keys = k }
+	return func(s *envSettings) { s.keys = k }
+}
+
+func withPolicy(change func(*token.Policy)) envOption {
+	return func(s *envSettings) { change(&s.policy) }
 }
 
 func newAPIEnv(t *testing.T, st store.DB, opts ...envOption) *apiEnv {
@@ -85,13 +98,19 @@ func newAPIEnv(t *testing.T, st store.DB, opts ...envOption) *apiEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	params := auth.Params{
-		AccessTTL: 5 * time.Minute, RefreshTTL: 24 * time.Hour, ReuseInterval: 10 * time.Second,
-		SignupOpen: true, EmailTokenTTL: 30 * time.Minute, Policy: passwordpolicy.Policy{MinLength: 12},
+	set := envSettings{
+		params: auth.Params{
+			AccessTTL: 5 * time.Minute, RefreshTTL: 24 * time.Hour, ReuseInterval: 10 * time.Second,
+			SignupOpen: true, EmailTokenTTL: 30 * time.Minute, Policy: passwordpolicy.Policy{MinLength: 12},
+		},
+		keys:   keys,
+		policy: token.Policy{Leeway: 30 * time.Second},
 	}
 	for _, opt := range opts {
-		opt(&params, &keys)
+		opt(&set)
 	}
+	set.policy.MaxLifetime = map[token.Type]time.Duration{token.Access: set.params.AccessTTL, token.Refresh: set.params.RefreshTTL}
+	params, keys := set.params, set.keys.WithPolicy(set.policy)
 	hasher, err := password.New(cheapParams)
 	if err != nil {
 		t.Fatal(err)

@@ -49,6 +49,7 @@ var errorTable = []struct {
 	{auth.ErrPasswordTooCommon, http.StatusBadRequest, "password_too_common", "This password is too common."},
 	{auth.ErrPasswordTooSimilar, http.StatusBadRequest, "password_too_similar", "This password contains the name part of the email address."},
 	{auth.ErrInvalidUser, http.StatusBadRequest, "invalid", "Invalid input."},
+	{auth.ErrSessionNotFound, http.StatusNotFound, "not_found", "Not found."},
 	{errInvalid, http.StatusBadRequest, "invalid", "Invalid input."},
 	{errParse, http.StatusBadRequest, "parse_error", "JSON parse error: the request body is not valid JSON."},
 	{errUnreadable, http.StatusBadRequest, "parse_error", "The request body could not be read."},

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
@@ -24,6 +25,8 @@ import (
 type Handler struct {
 	auth *auth.Service
 	log  *slog.Logger
+	// jwksCacheControl is the key set's Cache-Control.
+	jwksCacheControl string
 	// spec is the OpenAPI document as served at /auth/openapi.json.
 	spec map[string]any
 }
@@ -36,6 +39,9 @@ type Options struct {
 	Log *slog.Logger
 	// Observer, if set, is told of every request (metrics).
 	Observer RequestObserver
+	// JWKSMaxAge is how long verifiers may cache the key set (default 5
+	// minutes). A rolled key is published at least this long before it signs.
+	JWKSMaxAge time.Duration
 }
 
 // New returns the service's whole HTTP handler: middleware, request
@@ -58,7 +64,11 @@ func New(svc *auth.Service, opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{auth: svc, log: log, spec: spec}
+	maxAge := opts.JWKSMaxAge
+	if maxAge <= 0 {
+		maxAge = defaultJWKSMaxAge
+	}
+	h := &Handler{auth: svc, log: log, spec: spec, jwksCacheControl: fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds()))}
 
 	r := chi.NewRouter()
 	r.Use(withClient, observeRequests(log, opts.Observer), recoverPanics(log), secureHeaders, limitBody, v.middleware, parseBearer)

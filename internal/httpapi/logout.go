@@ -20,7 +20,7 @@ func (h *Handler) LogoutAll(ctx context.Context, _ oapi.LogoutAllRequestObject) 
 	if err != nil {
 		return nil, err
 	}
-	if err := h.auth.LogoutAll(ctx, p.User.ID); err != nil {
+	if err := h.auth.LogoutAll(ctx, p); err != nil {
 		return nil, err
 	}
 	return oapi.LogoutAll204Response{}, nil

@@ -2,13 +2,16 @@ package httpapi
 
 import (
 	"context"
+	_ "embed"
+	"time"
 
 	"github.com/ecommerce/auth-service/gen/oapi"
 )
 
-// jwksMaxAge is how long verifiers may cache the key set. A rolled key is
-// published beside the old one for longer than this before it signs.
-const jwksMaxAge = "public, max-age=300"
+// defaultJWKSMaxAge is how long verifiers may cache the key set unless
+// Options say otherwise. A rolled key is published beside the old one for
+// longer than this before it signs.
+const defaultJWKSMaxAge = 5 * time.Minute
 
 // GetJWKS publishes the public verification keys; none in HS256 mode.
 func (h *Handler) GetJWKS(ctx context.Context, _ oapi.GetJWKSRequestObject) (oapi.GetJWKSResponseObject, error) {
@@ -20,7 +23,7 @@ func (h *Handler) GetJWKS(ctx context.Context, _ oapi.GetJWKSRequestObject) (oap
 			Crv: optional(k.Crv), X: optional(k.X), Y: optional(k.Y), N: optional(k.N), E: optional(k.E),
 		})
 	}
-	maxAge := jwksMaxAge
+	maxAge := h.jwksCacheControl
 	return oapi.GetJWKS200JSONResponse{Body: oapi.JWKS{Keys: keys}, Headers: oapi.GetJWKS200ResponseHeaders{CacheControl: &maxAge}}, nil
 }
 

@@ -453,12 +453,12 @@ func TestPyJWTVerifiesThroughJWKS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			oldKeys, err := token.NewAsymmetric(alg, [][]byte{oldPEM})
+			oldKeys, err := token.NewAsymmetric(alg, [][]byte{oldPEM}, "")
 			if err != nil {
 				t.Fatal(err)
 			}
 			// After the rotation the new key signs and the old one only verifies.
-			rotated, err := token.NewAsymmetric(alg, [][]byte{newPEM, oldPEM})
+			rotated, err := token.NewAsymmetric(alg, [][]byte{newPEM, oldPEM}, "")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -115,7 +115,10 @@ func pgSession(s pgdb.Session, err error) (auth.Session, error) {
 	}
 	out := auth.Session{
 		ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt.UTC(), ExpiresAt: s.ExpiresAt.UTC(),
-		RevokedAt: optUTC(s.RevokedAt),
+		RevokedAt:   optUTC(s.RevokedAt),
+		CreatedBy:   auth.Client{Address: s.CreatedAddress, UserAgent: s.CreatedUserAgent},
+		RefreshedAt: optUTC(s.RefreshedAt),
+		RefreshedBy: auth.Client{Address: s.RefreshedAddress, UserAgent: s.RefreshedUserAgent},
 	}
 	if s.RevokedReason != nil {
 		out.RevokedReason = *s.RevokedReason
@@ -159,12 +162,16 @@ func (a pgTx) RecordLogin(ctx context.Context, userID int64, at time.Time) error
 	return pgError(a.q.RecordLogin(ctx, pgdb.RecordLoginParams{ID: userID, LastLogin: at}))
 }
 
-func (a pgTx) ReplacePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error {
-	return pgError(a.q.ReplacePasswordHash(ctx, pgdb.ReplacePasswordHashParams{ID: userID, OldHash: oldHash, NewHash: newHash}))
+func (a pgTx) ReplacePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) (bool, error) {
+	n, err := a.q.ReplacePasswordHash(ctx, pgdb.ReplacePasswordHashParams{ID: userID, OldHash: oldHash, NewHash: newHash})
+	return n > 0, pgError(err)
 }
 
 func (a pgTx) CreateSession(ctx context.Context, s auth.Session) error {
-	return pgError(a.q.CreateSession(ctx, pgdb.CreateSessionParams{ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt}))
+	return pgError(a.q.CreateSession(ctx, pgdb.CreateSessionParams{
+		ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt,
+		CreatedAddress: s.CreatedBy.Address, CreatedUserAgent: s.CreatedBy.UserAgent,
+	}))
 }
 
 func (a pgTx) SessionUser(ctx context.Context, id string) (auth.Session, auth.User, error) {
@@ -182,8 +189,27 @@ func (a pgTx) LockSession(ctx context.Context, id string) (auth.Session, error) 
 	return pgSession(a.q.LockSession(ctx, id))
 }
 
-func (a pgTx) ExtendSession(ctx context.Context, id string, until time.Time) error {
-	return pgError(a.q.ExtendSession(ctx, pgdb.ExtendSessionParams{ID: id, ExpiresAt: until}))
+func (a pgTx) ExtendSession(ctx context.Context, id string, until, at time.Time, by auth.Client) error {
+	return pgError(a.q.ExtendSession(ctx, pgdb.ExtendSessionParams{
+		ID: id, ExpiresAt: until, RefreshedAt: at, RefreshedAddress: by.Address, RefreshedUserAgent: by.UserAgent,
+	}))
+}
+
+func (a pgTx) ListUserSessions(ctx context.Context, userID int64, now time.Time, limit int) ([]auth.Session, error) {
+	rows, err := a.q.ListUserSessions(ctx, pgdb.ListUserSessionsParams{UserID: userID, Now: now, MaxRows: int32(limit)})
+	if err != nil {
+		return nil, pgError(err)
+	}
+	out := make([]auth.Session, len(rows))
+	for i, r := range rows {
+		out[i], _ = pgSession(r, nil)
+	}
+	return out, nil
+}
+
+func (a pgTx) RevokeUserSession(ctx context.Context, userID int64, id, reason string, at time.Time) (bool, error) {
+	n, err := a.q.RevokeUserSession(ctx, pgdb.RevokeUserSessionParams{UserID: userID, ID: id, Reason: reason, RevokedAt: at})
+	return n > 0, pgError(err)
 }
 
 func (a pgTx) RevokeSession(ctx context.Context, id, reason string, at time.Time) error {
@@ -213,8 +239,12 @@ func (a pgTx) StoredRefreshToken(ctx context.Context, hash []byte) (auth.StoredR
 	}
 	return auth.StoredRefreshToken{
 		Hash: t.TokenHash, SessionID: t.SessionID, IssuedAt: t.IssuedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC(),
-		RetiredAt: optUTC(t.RetiredAt), Successor: t.Successor,
+		RetiredAt: optUTC(t.RetiredAt), Successor: t.Successor, ExposedAt: optUTC(t.ExposedAt),
 	}, nil
+}
+
+func (a pgTx) ExposeRefreshToken(ctx context.Context, hash []byte, at time.Time) error {
+	return pgError(a.q.ExposeRefreshToken(ctx, pgdb.ExposeRefreshTokenParams{TokenHash: hash, ExposedAt: at}))
 }
 
 func (a pgTx) RetireRefreshToken(ctx context.Context, hash []byte, at time.Time, successor []byte) error {
@@ -223,5 +253,36 @@ func (a pgTx) RetireRefreshToken(ctx context.Context, hash []byte, at time.Time,
 
 func (a pgTx) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time, batch int) (int64, error) {
 	n, err := a.q.DeleteExpiredRefreshTokens(ctx, pgdb.DeleteExpiredRefreshTokensParams{Before: before, BatchSize: int32(batch)})
+	return n, pgError(err)
+}
+
+func (a pgTx) RecordEvent(ctx context.Context, e auth.SecurityEvent) error {
+	return pgError(a.q.InsertSecurityEvent(ctx, pgdb.InsertSecurityEventParams{
+		OccurredAt: e.At, Kind: string(e.Kind), UserID: optID(e.UserID), SessionID: e.SessionID,
+		RequestID: e.Client.RequestID, ClientAddress: e.Client.Address, UserAgent: e.Client.UserAgent,
+		Email: e.Email, EmailKey: eventEmailKey(e.Email), Detail: e.Detail,
+	}))
+}
+
+func (a pgTx) SecurityEvents(ctx context.Context, q auth.EventQuery) ([]auth.SecurityEvent, error) {
+	rows, err := a.q.ListSecurityEvents(ctx, pgdb.ListSecurityEventsParams{
+		Since: q.Since, EmailKey: eventEmailKey(q.Email), MaxRows: int32(q.Limit),
+	})
+	if err != nil {
+		return nil, pgError(err)
+	}
+	out := make([]auth.SecurityEvent, len(rows))
+	for i, r := range rows {
+		out[i] = auth.SecurityEvent{
+			ID: r.ID, At: r.OccurredAt.UTC(), Kind: auth.EventKind(r.Kind), UserID: fromOptID(r.UserID), SessionID: r.SessionID,
+			Client: auth.Client{Address: r.ClientAddress, UserAgent: r.UserAgent, RequestID: r.RequestID},
+			Email:  r.Email, Detail: r.Detail, UserEmail: r.UserEmail,
+		}
+	}
+	return out, nil
+}
+
+func (a pgTx) DeleteEventsBefore(ctx context.Context, before time.Time, batch int) (int64, error) {
+	n, err := a.q.DeleteSecurityEventsBefore(ctx, pgdb.DeleteSecurityEventsBeforeParams{Before: before, BatchSize: int32(batch)})
 	return n, pgError(err)
 }

@@ -131,7 +131,10 @@ func sqliteSession(s sqlitedb.Session, err error) (auth.Session, error) {
 	}
 	out := auth.Session{
 		ID: s.ID, UserID: s.UserID, CreatedAt: fromMicros(s.CreatedAt), ExpiresAt: fromMicros(s.ExpiresAt),
-		RevokedAt: optFromMicros(s.RevokedAt),
+		RevokedAt:   optFromMicros(s.RevokedAt),
+		CreatedBy:   auth.Client{Address: s.CreatedAddress, UserAgent: s.CreatedUserAgent},
+		RefreshedAt: optFromMicros(s.RefreshedAt),
+		RefreshedBy: auth.Client{Address: s.RefreshedAddress, UserAgent: s.RefreshedUserAgent},
 	}
 	if s.RevokedReason != nil {
 		out.RevokedReason = *s.RevokedReason
@@ -175,13 +178,15 @@ func (a sqliteTx) RecordLogin(ctx context.Context, userID int64, at time.Time) e
 	return sqliteError(a.q.RecordLogin(ctx, sqlitedb.RecordLoginParams{ID: userID, LastLogin: micros(at)}))
 }
 
-func (a sqliteTx) ReplacePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) error {
-	return sqliteError(a.q.ReplacePasswordHash(ctx, sqlitedb.ReplacePasswordHashParams{ID: userID, OldHash: oldHash, NewHash: newHash}))
+func (a sqliteTx) ReplacePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) (bool, error) {
+	n, err := a.q.ReplacePasswordHash(ctx, sqlitedb.ReplacePasswordHashParams{ID: userID, OldHash: oldHash, NewHash: newHash})
+	return n > 0, sqliteError(err)
 }
 
 func (a sqliteTx) CreateSession(ctx context.Context, s auth.Session) error {
 	return sqliteError(a.q.CreateSession(ctx, sqlitedb.CreateSessionParams{
 		ID: s.ID, UserID: s.UserID, CreatedAt: micros(s.CreatedAt), ExpiresAt: micros(s.ExpiresAt),
+		CreatedAddress: s.CreatedBy.Address, CreatedUserAgent: s.CreatedBy.UserAgent,
 	}))
 }
 
@@ -200,8 +205,27 @@ func (a sqliteTx) LockSession(ctx context.Context, id string) (auth.Session, err
 	return sqliteSession(a.q.LockSession(ctx, id))
 }
 
-func (a sqliteTx) ExtendSession(ctx context.Context, id string, until time.Time) error {
-	return sqliteError(a.q.ExtendSession(ctx, sqlitedb.ExtendSessionParams{ID: id, ExpiresAt: micros(until)}))
+func (a sqliteTx) ExtendSession(ctx context.Context, id string, until, at time.Time, by auth.Client) error {
+	return sqliteError(a.q.ExtendSession(ctx, sqlitedb.ExtendSessionParams{
+		ID: id, ExpiresAt: micros(until), RefreshedAt: micros(at), RefreshedAddress: by.Address, RefreshedUserAgent: by.UserAgent,
+	}))
+}
+
+func (a sqliteTx) ListUserSessions(ctx context.Context, userID int64, now time.Time, limit int) ([]auth.Session, error) {
+	rows, err := a.q.ListUserSessions(ctx, sqlitedb.ListUserSessionsParams{UserID: userID, Now: micros(now), MaxRows: int64(limit)})
+	if err != nil {
+		return nil, sqliteError(err)
+	}
+	out := make([]auth.Session, len(rows))
+	for i, r := range rows {
+		out[i], _ = sqliteSession(r, nil)
+	}
+	return out, nil
+}
+
+func (a sqliteTx) RevokeUserSession(ctx context.Context, userID int64, id, reason string, at time.Time) (bool, error) {
+	n, err := a.q.RevokeUserSession(ctx, sqlitedb.RevokeUserSessionParams{UserID: userID, ID: id, Reason: reason, RevokedAt: micros(at)})
+	return n > 0, sqliteError(err)
 }
 
 func (a sqliteTx) RevokeSession(ctx context.Context, id, reason string, at time.Time) error {
@@ -231,8 +255,12 @@ func (a sqliteTx) StoredRefreshToken(ctx context.Context, hash []byte) (auth.Sto
 	}
 	return auth.StoredRefreshToken{
 		Hash: t.TokenHash, SessionID: t.SessionID, IssuedAt: fromMicros(t.IssuedAt), ExpiresAt: fromMicros(t.ExpiresAt),
-		RetiredAt: optFromMicros(t.RetiredAt), Successor: t.Successor,
+		RetiredAt: optFromMicros(t.RetiredAt), Successor: t.Successor, ExposedAt: optFromMicros(t.ExposedAt),
 	}, nil
+}
+
+func (a sqliteTx) ExposeRefreshToken(ctx context.Context, hash []byte, at time.Time) error {
+	return sqliteError(a.q.ExposeRefreshToken(ctx, sqlitedb.ExposeRefreshTokenParams{TokenHash: hash, ExposedAt: micros(at)}))
 }
 
 func (a sqliteTx) RetireRefreshToken(ctx context.Context, hash []byte, at time.Time, successor []byte) error {
@@ -241,5 +269,36 @@ func (a sqliteTx) RetireRefreshToken(ctx context.Context, hash []byte, at time.T
 
 func (a sqliteTx) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time, batch int) (int64, error) {
 	n, err := a.q.DeleteExpiredRefreshTokens(ctx, sqlitedb.DeleteExpiredRefreshTokensParams{Before: micros(before), BatchSize: int64(batch)})
+	return n, sqliteError(err)
+}
+
+func (a sqliteTx) RecordEvent(ctx context.Context, e auth.SecurityEvent) error {
+	return sqliteError(a.q.InsertSecurityEvent(ctx, sqlitedb.InsertSecurityEventParams{
+		OccurredAt: micros(e.At), Kind: string(e.Kind), UserID: optID(e.UserID), SessionID: e.SessionID,
+		RequestID: e.Client.RequestID, ClientAddress: e.Client.Address, UserAgent: e.Client.UserAgent,
+		Email: e.Email, EmailKey: eventEmailKey(e.Email), Detail: e.Detail,
+	}))
+}
+
+func (a sqliteTx) SecurityEvents(ctx context.Context, q auth.EventQuery) ([]auth.SecurityEvent, error) {
+	rows, err := a.q.ListSecurityEvents(ctx, sqlitedb.ListSecurityEventsParams{
+		Since: micros(q.Since), EmailKey: eventEmailKey(q.Email), MaxRows: int64(q.Limit),
+	})
+	if err != nil {
+		return nil, sqliteError(err)
+	}
+	out := make([]auth.SecurityEvent, len(rows))
+	for i, r := range rows {
+		out[i] = auth.SecurityEvent{
+			ID: r.ID, At: fromMicros(r.OccurredAt), Kind: auth.EventKind(r.Kind), UserID: fromOptID(r.UserID), SessionID: r.SessionID,
+			Client: auth.Client{Address: r.ClientAddress, UserAgent: r.UserAgent, RequestID: r.RequestID},
+			Email:  r.Email, Detail: r.Detail, UserEmail: r.UserEmail,
+		}
+	}
+	return out, nil
+}
+
+func (a sqliteTx) DeleteEventsBefore(ctx context.Context, before time.Time, batch int) (int64, error) {
+	n, err := a.q.DeleteSecurityEventsBefore(ctx, sqlitedb.DeleteSecurityEventsBeforeParams{Before: micros(before), BatchSize: int64(batch)})
 	return n, sqliteError(err)
 }

@@ -39,3 +39,27 @@ func Open(ctx context.Context, url string) (DB, error) {
 	}
 	return nil, fmt.Errorf("unsupported database URL scheme (want postgres:// or sqlite:PATH)")
 }
+
+// optID stores a user id of 0 (none) as NULL.
+func optID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+func fromOptID(id *int64) int64 {
+	if id == nil {
+		return 0
+	}
+	return *id
+}
+
+// eventEmailKey is the key events are found by: auth.EmailKey of the
+// address as typed, "" for none.
+func eventEmailKey(email string) string {
+	if email == "" {
+		return ""
+	}
+	return auth.EmailKey(email)
+}

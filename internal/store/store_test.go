@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -182,12 +183,14 @@ func TestUsers(t *testing.T) {
 		}
 
 		// ReplacePasswordHash is a compare-and-set.
-		mustNil(t, "ReplacePasswordHash", st.ReplacePasswordHash(ctx, u.ID, "h1", "h2"))
-		if got, _ := st.UserByID(ctx, u.ID); got.PasswordHash != "h2" {
+		replaced, err := st.ReplacePasswordHash(ctx, u.ID, "h1", "h2")
+		mustNil(t, "ReplacePasswordHash", err)
+		if got, _ := st.UserByID(ctx, u.ID); got.PasswordHash != "h2" || !replaced {
 			t.Errorf("after ReplacePasswordHash(h1, h2): hash %q, want h2", got.PasswordHash)
 		}
-		mustNil(t, "ReplacePasswordHash stale", st.ReplacePasswordHash(ctx, u.ID, "h1", "h3"))
-		if got, _ := st.UserByID(ctx, u.ID); got.PasswordHash != "h2" {
+		replaced, err = st.ReplacePasswordHash(ctx, u.ID, "h1", "h3")
+		mustNil(t, "ReplacePasswordHash stale", err)
+		if got, _ := st.UserByID(ctx, u.ID); got.PasswordHash != "h2" || replaced {
 			t.Errorf("ReplacePasswordHash with a stale old hash replaced it: hash %q, want h2", got.PasswordHash)
 		}
 		if o, _ := st.UserByID(ctx, other.ID); o.PasswordHash != "hash" {
@@ -284,12 +287,14 @@ func TestSessions(t *testing.T) {
 		u := newUser(t, st, "s@x.com")
 		created := time.Date(2026, 2, 1, 10, 0, 0, 111222333, offset)
 		expires := created.Add(30 * 24 * time.Hour)
-		mustNil(t, "CreateSession", st.CreateSession(ctx, auth.Session{ID: "sess", UserID: u.ID, CreatedAt: created, ExpiresAt: expires}))
+		loggedIn := auth.Client{Address: "192.0.2.7", UserAgent: "Firefox/140"}
+		mustNil(t, "CreateSession", st.CreateSession(ctx, auth.Session{ID: "sess", UserID: u.ID, CreatedAt: created, ExpiresAt: expires, CreatedBy: loggedIn}))
 		first := auth.StoredRefreshToken{Hash: hash("first"), SessionID: "sess", IssuedAt: created, ExpiresAt: expires.Add(-time.Minute)}
 		mustNil(t, "InsertRefreshToken", st.InsertRefreshToken(ctx, first))
 
 		s := session(t, st, "sess")
-		if s.ID != "sess" || s.UserID != u.ID || s.RevokedAt != nil || s.RevokedReason != "" {
+		if s.ID != "sess" || s.UserID != u.ID || s.RevokedAt != nil || s.RevokedReason != "" ||
+			s.CreatedBy != loggedIn || s.RefreshedAt != nil || s.RefreshedBy != (auth.Client{}) {
 			t.Errorf("Session = %+v", s)
 		}
 		wantTime(t, "Session CreatedAt", s.CreatedAt, created)
@@ -322,10 +327,144 @@ func TestSessions(t *testing.T) {
 		if string(tok.Successor) != "sealed" {
 			t.Errorf("Successor = %q, want the sealed pair", tok.Successor)
 		}
-		mustNil(t, "ExtendSession later", st.ExtendSession(ctx, "sess", expires.Add(time.Hour)))
-		wantTime(t, "ExpiresAt after extending", session(t, st, "sess").ExpiresAt, expires.Add(time.Hour))
-		mustNil(t, "ExtendSession earlier", st.ExtendSession(ctx, "sess", expires))
+		refresher := auth.Client{Address: "2001:db8::1", UserAgent: "Safari/18", RequestID: "not-stored"}
+		mustNil(t, "ExtendSession later", st.ExtendSession(ctx, "sess", expires.Add(time.Hour), retired, refresher))
+		s = session(t, st, "sess")
+		wantTime(t, "ExpiresAt after extending", s.ExpiresAt, expires.Add(time.Hour))
+		wantOptTime(t, "RefreshedAt", s.RefreshedAt, retired)
+		if s.RefreshedBy != (auth.Client{Address: "2001:db8::1", UserAgent: "Safari/18"}) || s.CreatedBy != loggedIn {
+			t.Errorf("after ExtendSession: created by %+v, refreshed by %+v", s.CreatedBy, s.RefreshedBy)
+		}
+		mustNil(t, "ExtendSession earlier", st.ExtendSession(ctx, "sess", expires, retired.Add(time.Minute), auth.Client{}))
 		wantTime(t, "ExpiresAt after an earlier extension", session(t, st, "sess").ExpiresAt, expires.Add(time.Hour))
+		wantOptTime(t, "RefreshedAt after a second refresh", session(t, st, "sess").RefreshedAt, retired.Add(time.Minute))
+
+		// Exposure is recorded once: the first time counts.
+		if tok.ExposedAt != nil {
+			t.Errorf("a new token is exposed at %v", tok.ExposedAt)
+		}
+		mustNil(t, "ExposeRefreshToken", st.ExposeRefreshToken(ctx, hash("first"), retired))
+		mustNil(t, "ExposeRefreshToken again", st.ExposeRefreshToken(ctx, hash("first"), retired.Add(time.Hour)))
+		wantOptTime(t, "ExposedAt", refreshToken(t, st, hash("first")).ExposedAt, retired)
+	})
+}
+
+// A user lists and ends only their own live sessions.
+func TestUserSessions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
+		ctx := t.Context()
+		u, other := newUser(t, st, "mine@x.com"), newUser(t, st, "other@x.com")
+		now := base
+		newSession(t, st, u.ID, "old", hash("old"), now.Add(-2*time.Hour), now.Add(time.Hour))
+		newSession(t, st, u.ID, "new", hash("new"), now.Add(-time.Hour), now.Add(time.Hour))
+		newSession(t, st, u.ID, "expired", hash("expired"), now.Add(-3*time.Hour), now)
+		newSession(t, st, u.ID, "revoked", hash("revoked"), now.Add(-time.Hour), now.Add(time.Hour))
+		mustNil(t, "RevokeSession", st.RevokeSession(ctx, "revoked", auth.ReasonLogout, now))
+		newSession(t, st, other.ID, "theirs", hash("theirs"), now.Add(-time.Hour), now.Add(time.Hour))
+
+		list := func(limit int) []string {
+			t.Helper()
+			sessions, err := st.ListUserSessions(ctx, u.ID, now, limit)
+			mustNil(t, "ListUserSessions", err)
+			var ids []string
+			for _, s := range sessions {
+				ids = append(ids, s.ID)
+			}
+			return ids
+		}
+		if got := list(10); !slices.Equal(got, []string{"new", "old"}) {
+			t.Errorf("ListUserSessions = %v, want the live ones newest first: [new old]", got)
+		}
+		if got := list(1); !slices.Equal(got, []string{"new"}) {
+			t.Errorf("ListUserSessions limit 1 = %v", got)
+		}
+
+		for _, c := range []struct {
+			user int64
+			id   string
+		}{{u.ID, "theirs"}, {other.ID, "old"}, {u.ID, "expired"}, {u.ID, "revoked"}, {u.ID, "missing"}} {
+			ended, err := st.RevokeUserSession(ctx, c.user, c.id, auth.ReasonEnded, now)
+			if err != nil || ended {
+				t.Errorf("RevokeUserSession(user %d, %s) = %v, %v; want false", c.user, c.id, ended, err)
+			}
+		}
+		wantLive(t, st, "theirs")
+		wantRevoked(t, st, "revoked", auth.ReasonLogout, now)
+		ended, err := st.RevokeUserSession(ctx, u.ID, "old", auth.ReasonEnded, now)
+		if err != nil || !ended {
+			t.Fatalf("RevokeUserSession of a live own session = %v, %v", ended, err)
+		}
+		wantRevoked(t, st, "old", auth.ReasonEnded, now)
+		if got := list(10); !slices.Equal(got, []string{"new"}) {
+			t.Errorf("after ending old: %v", got)
+		}
+	})
+}
+
+// Events are kept as recorded, found by time and by address (typed, or the
+// user's), and deleted by age.
+func TestSecurityEvents(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
+		ctx := t.Context()
+		u := newUser(t, st, "Élodie@Example.com")
+		client := auth.Client{Address: "198.51.100.4", UserAgent: "curl/8", RequestID: "req-1"}
+		events := []auth.SecurityEvent{
+			{At: base.Add(-48 * time.Hour), Kind: auth.EventLoginFailed, Email: "ÉLODIE@example.com ", UserID: u.ID, Client: client},
+			{At: base.Add(-time.Hour), Kind: auth.EventLoginFailed, Email: "nobody@example.com", Client: client},
+			{At: base.Add(-time.Minute), Kind: auth.EventLoginSucceeded, UserID: u.ID, SessionID: "s1", Client: client},
+			{At: base, Kind: auth.EventKeyLoaded, Detail: "kid=k alg=ES256 use=signing"},
+		}
+		for _, e := range events {
+			mustNil(t, "RecordEvent", st.RecordEvent(ctx, e))
+		}
+		read := func(q auth.EventQuery) []auth.SecurityEvent {
+			t.Helper()
+			q.Limit = max(q.Limit, 100)
+			got, err := st.SecurityEvents(ctx, q)
+			mustNil(t, "SecurityEvents", err)
+			return got
+		}
+		all := read(auth.EventQuery{Since: base.Add(-72 * time.Hour)})
+		if len(all) != 4 || all[0].Kind != auth.EventKeyLoaded || all[3].Kind != auth.EventLoginFailed {
+			t.Fatalf("all events, newest first: %+v", all)
+		}
+		got := all[1]
+		wantTime(t, "At", got.At, events[2].At)
+		if got.UserID != u.ID || got.SessionID != "s1" || got.Client != client || got.UserEmail != "Élodie@Example.com" || got.ID == 0 {
+			t.Errorf("login event read back as %+v", got)
+		}
+		if all[0].UserID != 0 || all[0].UserEmail != "" || all[0].Detail != "kid=k alg=ES256 use=signing" {
+			t.Errorf("key event read back as %+v", all[0])
+		}
+		if all[3].Email != "ÉLODIE@example.com " {
+			t.Errorf("the email was not kept as typed: %q", all[3].Email)
+		}
+		if got := read(auth.EventQuery{Since: base.Add(-2 * time.Hour)}); len(got) != 3 {
+			t.Errorf("since 2h ago: %d events, want 3", len(got))
+		}
+		// By address: the user's events and failures typed in another case.
+		if got := read(auth.EventQuery{Email: "élodie@example.com", Since: base.Add(-72 * time.Hour)}); len(got) != 2 ||
+			got[0].Kind != auth.EventLoginSucceeded || got[1].Kind != auth.EventLoginFailed {
+			t.Errorf("by email: %+v", got)
+		}
+		if got := read(auth.EventQuery{Email: "nobody@example.com", Since: base.Add(-72 * time.Hour)}); len(got) != 1 || got[0].UserID != 0 {
+			t.Errorf("an unknown address: %+v", got)
+		}
+		if got, _ := st.SecurityEvents(ctx, auth.EventQuery{Since: base.Add(-72 * time.Hour), Limit: 2}); len(got) != 2 || got[0].Kind != auth.EventKeyLoaded {
+			t.Errorf("limit 2: %+v", got)
+		}
+
+		n, err := st.DeleteEventsBefore(ctx, base.Add(-30*time.Minute), 1)
+		if err != nil || n != 1 {
+			t.Errorf("DeleteEventsBefore batch 1 = %d, %v", n, err)
+		}
+		n, err = st.DeleteEventsBefore(ctx, base.Add(-30*time.Minute), 10)
+		if err != nil || n != 1 {
+			t.Errorf("DeleteEventsBefore = %d, %v; want the other old one", n, err)
+		}
+		if got := read(auth.EventQuery{Since: base.Add(-72 * time.Hour)}); len(got) != 2 {
+			t.Errorf("after deleting: %d events, want 2", len(got))
+		}
 	})
 }
 
@@ -360,7 +499,7 @@ func TestInTxIsAtomic(t *testing.T) {
 			if err := tx.RetireRefreshToken(ctx, hash("first"), later, []byte("sealed")); err != nil {
 				return err
 			}
-			if err := tx.ExtendSession(ctx, "sess", later.Add(2*time.Hour)); err != nil {
+			if err := tx.ExtendSession(ctx, "sess", later.Add(2*time.Hour), later, auth.Client{}); err != nil {
 				return err
 			}
 			return tx.InsertRefreshToken(ctx, auth.StoredRefreshToken{Hash: hash("first"), SessionID: "sess", IssuedAt: later, ExpiresAt: later.Add(time.Hour)})
@@ -456,7 +595,7 @@ func TestDeleteExpired(t *testing.T) {
 			newSession(t, st, u.ID, id, hash(id+"-old"), start, now.Add(-2*time.Hour))
 			cur := auth.StoredRefreshToken{Hash: hash(id + "-cur"), SessionID: id, IssuedAt: start, ExpiresAt: now.Add(time.Hour)}
 			mustNil(t, "InsertRefreshToken "+id, st.InsertRefreshToken(ctx, cur))
-			mustNil(t, "ExtendSession "+id, st.ExtendSession(ctx, id, cur.ExpiresAt))
+			mustNil(t, "ExtendSession "+id, st.ExtendSession(ctx, id, cur.ExpiresAt, start, auth.Client{}))
 			liveSessions = append(liveSessions, id)
 			liveTokens = append(liveTokens, cur.Hash)
 			expiredTokens = append(expiredTokens, hash(id+"-old"))

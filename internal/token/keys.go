@@ -5,9 +5,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/subtle"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -15,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -27,21 +30,45 @@ const (
 	RS256 = "RS256"
 )
 
+// ErrNoSigningKey means no loaded key has the kid asked to sign.
+var ErrNoSigningKey = errors.New("token: no key has the signing kid")
+
 // MinSecretLen is the shortest HS256 secret accepted, in bytes.
 const MinSecretLen = 32
 
-// Keys holds the signing key and every verification key of one algorithm.
+// sealingInfo is the HKDF label of the sealing secret (SealingSecret): a key
+// of its own, derived from the signing material, so that nothing the service
+// seals is ever protected by the signing key itself.
+const sealingInfo = "auth-service grace-replay sealing key v1"
+
+// Keys holds the signing key, every verification key of one algorithm, and
+// the policy its tokens' claims are held to.
 type Keys struct {
 	method  jwt.SigningMethod
 	signKey any
 	signKID string
-	// verify maps kid to public key; empty in HS256 mode, where the one secret
-	// both signs and verifies.
+	// secrets are the HS256 verification secrets, the signing one first;
+	// nil in the asymmetric modes.
+	secrets [][]byte
+	// verify maps kid to public key; nil in HS256 mode.
 	verify map[string]crypto.PublicKey
 	jwks   []JWK
-	// sealing is secret material as sensitive as the signing key, for other
-	// packages to derive keys from (see SealingSecret).
+	loaded []KeyInfo
+	// sealing is derived from the signing material (see SealingSecret).
 	sealing []byte
+	policy  Policy
+}
+
+// KeyInfo describes a loaded key without any of its material: what the
+// service logs and records when it starts.
+type KeyInfo struct {
+	// Kid is the key's id: the RFC 7638 thumbprint of a public key, or for
+	// an HS256 secret a fingerprint ("hs256:" and 12 characters of a
+	// SHA-256 over it), which tells secrets apart and reveals nothing a
+	// token signed with it does not.
+	Kid     string
+	Alg     string
+	Signing bool
 }
 
 // JWK is a public key in JSON Web Key form (RFC 7517).
@@ -57,20 +84,39 @@ type JWK struct {
 	E   string `json:"e,omitempty"`
 }
 
-// NewHS256 returns keys that sign and verify with a shared secret, as
-// SimpleJWT does with Django's SECRET_KEY. It fails for a secret shorter than
-// MinSecretLen.
-func NewHS256(secret []byte) (*Keys, error) {
-	if len(secret) < MinSecretLen {
-		return nil, fmt.Errorf("token: HS256 secret must be at least %d bytes", MinSecretLen)
+// NewHS256 returns keys that sign with a shared secret, as SimpleJWT does
+// with Django's SECRET_KEY, and verify with it and with the previous
+// secrets, which only verify, so that the secret can be rotated without
+// ending sessions. It fails for a secret shorter than MinSecretLen or listed
+// twice.
+func NewHS256(secret []byte, previous ...[]byte) (*Keys, error) {
+	k := &Keys{method: jwt.SigningMethodHS256, signKey: secret, policy: DefaultPolicy()}
+	for i, s := range append([][]byte{secret}, previous...) {
+		name := "the secret"
+		if i > 0 {
+			name = fmt.Sprintf("previous secret %d", i)
+		}
+		if len(s) < MinSecretLen {
+			return nil, fmt.Errorf("token: HS256 %s must be at least %d bytes", name, MinSecretLen)
+		}
+		for _, seen := range k.secrets {
+			if subtle.ConstantTimeCompare(seen, s) == 1 {
+				return nil, fmt.Errorf("token: HS256 %s is listed twice", name)
+			}
+		}
+		k.secrets = append(k.secrets, s)
+		k.loaded = append(k.loaded, KeyInfo{Kid: secretFingerprint(s), Alg: HS256, Signing: i == 0})
 	}
-	return &Keys{method: jwt.SigningMethodHS256, signKey: secret, sealing: secret}, nil
+	k.sealing = deriveSealing(secret)
+	return k, nil
 }
 
-// NewAsymmetric returns keys for alg (ES256, EdDSA or RS256) from PEM blocks:
-// the first must be a private key and signs; each other one, private or
-// public, only verifies, so that a retired key keeps its tokens valid.
-func NewAsymmetric(alg string, pems [][]byte) (*Keys, error) {
+// NewAsymmetric returns keys for alg (ES256, EdDSA or RS256) from PEM blocks,
+// private or public. Every key verifies and is published; the one whose kid
+// is signingKID signs, or the first if signingKID is empty, and it must be a
+// private key. Publishing a key before it signs is what lets verifiers that
+// cache the key set keep up with a roll.
+func NewAsymmetric(alg string, pems [][]byte, signingKID string) (*Keys, error) {
 	method := jwt.GetSigningMethod(alg)
 	if method == nil || alg == HS256 {
 		return nil, fmt.Errorf("token: unsupported asymmetric algorithm %q", alg)
@@ -78,14 +124,12 @@ func NewAsymmetric(alg string, pems [][]byte) (*Keys, error) {
 	if len(pems) == 0 {
 		return nil, errors.New("token: no keys")
 	}
-	k := &Keys{method: method, verify: map[string]crypto.PublicKey{}}
+	k := &Keys{method: method, verify: map[string]crypto.PublicKey{}, policy: DefaultPolicy()}
+	var signer crypto.Signer
 	for i, data := range pems {
 		private, public, err := parsePEM(data)
 		if err != nil {
 			return nil, fmt.Errorf("token: key %d: %w", i+1, err)
-		}
-		if i == 0 && private == nil {
-			return nil, errors.New("token: key 1 signs, so it must be a private key")
 		}
 		jwk, err := publicJWK(alg, public)
 		if err != nil {
@@ -94,34 +138,88 @@ func NewAsymmetric(alg string, pems [][]byte) (*Keys, error) {
 		if _, dup := k.verify[jwk.Kid]; dup {
 			return nil, fmt.Errorf("token: key %d is listed twice", i+1)
 		}
-		if i == 0 {
-			k.signKey, k.signKID = private, jwk.Kid
-			if k.sealing, err = x509.MarshalPKCS8PrivateKey(private); err != nil {
-				return nil, fmt.Errorf("token: key 1: %w", err)
+		signs := signingKID == jwk.Kid || signingKID == "" && i == 0
+		if signs {
+			if private == nil {
+				return nil, fmt.Errorf("token: key %d (kid %s) signs, so it must be a private key", i+1, jwk.Kid)
 			}
+			signer, k.signKID = private, jwk.Kid
 		}
 		k.verify[jwk.Kid] = public
 		k.jwks = append(k.jwks, jwk)
+		k.loaded = append(k.loaded, KeyInfo{Kid: jwk.Kid, Alg: alg, Signing: signs})
 	}
+	if signer == nil {
+		kids := make([]string, len(k.jwks))
+		for i, j := range k.jwks {
+			kids[i] = j.Kid
+		}
+		return nil, fmt.Errorf("%w %q (the keys' kids: %s)", ErrNoSigningKey, signingKID, strings.Join(kids, ", "))
+	}
+	material, err := x509.MarshalPKCS8PrivateKey(signer)
+	if err != nil {
+		return nil, fmt.Errorf("token: signing key: %w", err)
+	}
+	k.signKey, k.sealing = signer, deriveSealing(material)
 	return k, nil
 }
 
-// SealingSecret returns secret bytes that only a holder of the signing key
-// has: the HS256 secret, or the signing private key's PKCS #8 encoding. It is
-// meant as input to a key derivation, never to be used or shown as is.
+// WithPolicy returns a copy of k that mints and verifies under p.
+func (k *Keys) WithPolicy(p Policy) *Keys {
+	c := *k
+	c.policy = p
+	return &c
+}
+
+// Policy returns the policy the keys mint and verify under.
+func (k *Keys) Policy() Policy { return k.policy }
+
+// SealingSecret returns a secret that only a holder of the signing key has,
+// derived from it (the HS256 secret, or the signing private key's PKCS #8
+// encoding) with HKDF under a label of its own: it is never a signing key. It
+// is meant as input to further key derivation, never to be shown. It changes
+// with the signing key, so what was sealed before a key change no longer
+// opens.
 func (k *Keys) SealingSecret() []byte { return k.sealing }
 
 // Algorithm returns the JWS algorithm the keys sign with.
 func (k *Keys) Algorithm() string { return k.method.Alg() }
 
-// JWKS returns the public keys, signing key first; none in HS256 mode.
+// JWKS returns the public keys in the order they were given; none in HS256
+// mode.
 func (k *Keys) JWKS() []JWK { return k.jwks }
 
+// Loaded describes every key, in the order given, without key material.
+func (k *Keys) Loaded() []KeyInfo { return k.loaded }
+
+// deriveSealing is SealingSecret's derivation.
+func deriveSealing(material []byte) []byte {
+	key, err := hkdf.Key(sha256.New, material, nil, sealingInfo, 32)
+	if err != nil {
+		panic(err) // only for lengths beyond HKDF's limit, never 32 bytes
+	}
+	return key
+}
+
+// secretFingerprint names an HS256 secret in logs and the audit trail.
+func secretFingerprint(secret []byte) string {
+	sum := sha256.Sum256(append([]byte("auth-service key fingerprint v1\x00"), secret...))
+	return "hs256:" + b64url(sum[:9])
+}
+
 // verificationKey is the jwt.Keyfunc: it looks the key up only among the
-// configured keys, by kid, and ignores every other header.
+// configured keys, by kid, and ignores every other header. In HS256 mode it
+// offers every secret, the signing one first.
 func (k *Keys) verificationKey(t *jwt.Token) (any, error) {
 	if k.verify == nil {
-		return k.signKey, nil
+		if len(k.secrets) == 1 {
+			return k.secrets[0], nil
+		}
+		set := jwt.VerificationKeySet{Keys: make([]jwt.VerificationKey, len(k.secrets))}
+		for i, s := range k.secrets {
+			set.Keys[i] = s
+		}
+		return set, nil
 	}
 	kid, _ := t.Header["kid"].(string)
 	key, ok := k.verify[kid]

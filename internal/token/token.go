@@ -55,8 +55,38 @@ type Issued struct {
 	Claims Claims
 }
 
+// The longest lifetimes the service issues unless AUTH_ALLOW_LONG_TTL says
+// otherwise: what keys verify by default (DefaultPolicy).
+const (
+	MaxAccessLifetime  = time.Hour
+	MaxRefreshLifetime = 90 * 24 * time.Hour
+)
+
+// Policy is what the keys demand of a token's claims beyond its signature,
+// and what they mint into every token. RFC 8725: a verifier refuses times
+// the issuer never produces, not only expired tokens.
+type Policy struct {
+	// Leeway is the clock skew allowed when exp, nbf and iat are checked.
+	Leeway time.Duration
+	// Issuer, when set, is minted as iss and required at verification.
+	Issuer string
+	// Audience, when set, is minted as aud and required at verification.
+	Audience string
+	// MaxLifetime is, per token type, the longest exp − iat accepted (plus
+	// the leeway): the configured TTL of that type. A type without an entry
+	// is refused.
+	MaxLifetime map[Type]time.Duration
+}
+
+// DefaultPolicy is the policy of new keys until WithPolicy replaces it: no
+// leeway, no issuer or audience, and lifetimes bounded by the longest the
+// service issues without AUTH_ALLOW_LONG_TTL.
+func DefaultPolicy() Policy {
+	return Policy{MaxLifetime: map[Type]time.Duration{Access: MaxAccessLifetime, Refresh: MaxRefreshLifetime}}
+}
+
 // Mint signs a new token of type typ for a user's session, valid for ttl
-// from now, carrying authz's claims.
+// from now, carrying authz's claims and the policy's issuer and audience.
 func (k *Keys) Mint(typ Type, userID int64, sessionID string, now time.Time, ttl time.Duration, authz Authz) (Issued, error) {
 	claims := Claims{
 		TokenType: typ,
@@ -65,11 +95,15 @@ func (k *Keys) Mint(typ Type, userID int64, sessionID string, now time.Time, ttl
 		Roles:     authz.Roles,
 		IsStaff:   authz.IsStaff,
 		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    k.policy.Issuer,
 			Subject:   strconv.FormatInt(userID, 10),
 			IssuedAt:  jwt.NewNumericDate(now),
 			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 			ID:        rand.Text(),
 		},
+	}
+	if k.policy.Audience != "" {
+		claims.Audience = jwt.ClaimStrings{k.policy.Audience}
 	}
 	t := jwt.NewWithClaims(k.method, claims)
 	if k.signKID != "" {
@@ -83,16 +117,28 @@ func (k *Keys) Mint(typ Type, userID int64, sessionID string, now time.Time, ttl
 }
 
 // Parse verifies raw at time now and returns its claims. The token must be of
-// one of the types in want (any type if want is empty). Every failure wraps
-// ErrInvalid.
+// one of the types in want (any type if want is empty), and its claims must
+// satisfy the keys' policy: exp required and, like nbf, checked with the
+// leeway; iat required and at most the leeway in the future; exp − iat no
+// longer than the type's lifetime plus the leeway; iss and aud as configured.
+// Every failure wraps ErrInvalid.
 func (k *Keys) Parse(raw string, now time.Time, want ...Type) (Claims, error) {
 	var claims Claims
-	parser := jwt.NewParser(
+	p := k.policy
+	opts := []jwt.ParserOption{
 		jwt.WithValidMethods([]string{k.method.Alg()}),
 		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(p.Leeway),
 		jwt.WithTimeFunc(func() time.Time { return now }),
-	)
-	if _, err := parser.ParseWithClaims(raw, &claims, k.verificationKey); err != nil {
+	}
+	if p.Issuer != "" {
+		opts = append(opts, jwt.WithIssuer(p.Issuer))
+	}
+	if p.Audience != "" {
+		opts = append(opts, jwt.WithAudience(p.Audience))
+	}
+	if _, err := jwt.NewParser(opts...).ParseWithClaims(raw, &claims, k.verificationKey); err != nil {
 		return Claims{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	if claims.TokenType != Access && claims.TokenType != Refresh {
@@ -103,6 +149,13 @@ func (k *Keys) Parse(raw string, now time.Time, want ...Type) (Claims, error) {
 	}
 	if claims.ID == "" || claims.UserID <= 0 {
 		return Claims{}, fmt.Errorf("%w: missing jti or user_id", ErrInvalid)
+	}
+	if claims.IssuedAt == nil {
+		return Claims{}, fmt.Errorf("%w: missing iat", ErrInvalid)
+	}
+	limit, ok := p.MaxLifetime[claims.TokenType]
+	if lifetime := claims.ExpiresAt.Sub(claims.IssuedAt.Time); !ok || lifetime > limit+p.Leeway {
+		return Claims{}, fmt.Errorf("%w: a %s token valid for %s, longer than the service issues", ErrInvalid, claims.TokenType, lifetime)
 	}
 	return claims, nil
 }

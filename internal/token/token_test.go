@@ -50,7 +50,7 @@ func hsKeys(tb testing.TB) *token.Keys {
 
 func asymKeys(tb testing.TB, alg string, pems ...[]byte) *token.Keys {
 	tb.Helper()
-	k, err := token.NewAsymmetric(alg, pems)
+	k, err := token.NewAsymmetric(alg, pems, "")
 	if err != nil {
 		tb.Fatalf("NewAsymmetric(%s): %v", alg, err)
 	}
@@ -656,7 +656,7 @@ func TestKeyRotation(t *testing.T) {
 			}
 			for _, tt := range bad {
 				t.Run(tt.name, func(t *testing.T) {
-					if k, err := token.NewAsymmetric(alg, tt.pems); err == nil {
+					if k, err := token.NewAsymmetric(alg, tt.pems, ""); err == nil {
 						t.Errorf("NewAsymmetric = %v, nil; want an error", k)
 					}
 				})
@@ -718,7 +718,7 @@ func TestNewAsymmetricKeyChecks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			k, err := token.NewAsymmetric(tt.alg, tt.pems)
+			k, err := token.NewAsymmetric(tt.alg, tt.pems, "")
 			if tt.wantErr {
 				if err == nil || k != nil {
 					t.Fatalf("NewAsymmetric = %v, %v; want an error", k, err)

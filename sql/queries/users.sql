@@ -25,7 +25,7 @@ SELECT * FROM users WHERE id = @id;
 UPDATE users SET last_login = @last_login::timestamptz WHERE id = @id;
 
 -- Compare-and-set: a concurrent password change wins over a hash upgrade.
--- name: ReplacePasswordHash :exec
+-- name: ReplacePasswordHash :execrows
 UPDATE users SET password_hash = @new_hash WHERE id = @id AND password_hash = @old_hash;
 
 -- name: ListUsers :many

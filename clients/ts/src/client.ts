@@ -17,6 +17,8 @@ export type VerifyResponse = Schemas["VerifyResponse"];
 export type Health = Schemas["Health"];
 export type JWKS = Schemas["JWKS"];
 export type Accepted = Schemas["Accepted"];
+export type SessionInfo = Schemas["SessionInfo"];
+export type SessionList = Schemas["SessionList"];
 
 /** Codes the client itself uses when the server's answer is not the spec's `Error` body. */
 export const CLIENT_ERROR_CODES = {
@@ -128,6 +130,16 @@ const isHealth = (v: unknown): v is Health => isObject(v) && v.status === "auth-
 const isJWKS = (v: unknown): v is JWKS => isObject(v) && Array.isArray(v.keys);
 const isNoContent = (v: unknown): v is undefined => v === undefined;
 const isAccepted = (v: unknown): v is Accepted => isObject(v) && typeof v.detail === "string";
+const isSessionInfo = (v: unknown): v is SessionInfo =>
+  isObject(v) &&
+  typeof v.id === "string" &&
+  typeof v.created_at === "string" &&
+  typeof v.expires_at === "string" &&
+  typeof v.created_address === "string" &&
+  typeof v.created_user_agent === "string" &&
+  typeof v.current === "boolean";
+const isSessionList = (v: unknown): v is SessionList =>
+  isObject(v) && Array.isArray(v.sessions) && v.sessions.every(isSessionInfo);
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
@@ -142,7 +154,11 @@ export interface AuthClient {
   logout(refresh: string): Promise<void>;
   /** POST /auth/logout/all/ — revokes every session of the token's user (204). */
   logoutAll(access: string): Promise<void>;
-  /** POST /auth/token/verify/ — resolves with `{}` when the access or refresh token is valid. */
+  /**
+   * POST /auth/token/verify/ — resolves with `{}` when the access or refresh token is valid.
+   * A retired refresh token counts as reuse and revokes its session: do not use this to ask
+   * whether a refresh token has been rotated.
+   */
   verify(token: string): Promise<VerifyResponse>;
   /** POST /auth/register/ — sign up (202 whether or not the address is taken); a verification mail follows. */
   register(email: string, password: string): Promise<Accepted>;
@@ -154,6 +170,10 @@ export interface AuthClient {
   requestPasswordReset(email: string): Promise<Accepted>;
   /** POST /auth/password/reset/confirm/ — sets the password with the token from the mail (204). */
   confirmPasswordReset(token: string, newPassword: string): Promise<void>;
+  /** GET /auth/sessions/ — the user's live sessions, newest first; `current` marks the token's own. */
+  sessions(access: string): Promise<SessionInfo[]>;
+  /** DELETE /auth/sessions/{id}/ — ends one of the user's sessions (204); another user's is a 404. */
+  endSession(access: string, id: string): Promise<void>;
   /** GET /auth/health/ */
   health(): Promise<Health>;
   /** GET /auth/.well-known/jwks.json */
@@ -193,6 +213,14 @@ export function createAuthClient(baseUrl: string, options: Omit<ClientOptions, "
     requestPasswordReset: (email) => call(() => raw.POST("/auth/password/reset/", { body: { email } }), 202, isAccepted),
     confirmPasswordReset: (token, newPassword) =>
       call(() => raw.POST("/auth/password/reset/confirm/", { body: { token, new_password: newPassword } }), 204, isNoContent),
+    sessions: async (access) =>
+      (await call(() => raw.GET("/auth/sessions/", { headers: bearer(access) }), 200, isSessionList)).sessions,
+    endSession: (access, id) =>
+      call(
+        () => raw.DELETE("/auth/sessions/{id}/", { params: { path: { id } }, headers: bearer(access) }),
+        204,
+        isNoContent,
+      ),
     health: () => call(() => raw.GET("/auth/health/"), 200, isHealth),
     jwks: () => call(() => raw.GET("/auth/.well-known/jwks.json"), 200, isJWKS),
   };

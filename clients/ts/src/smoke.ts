@@ -79,6 +79,16 @@ async function main(): Promise<void> {
 
     const garbage = await run("me-garbage-token", () => expectApiError(api.me("not-a-jwt"), 401, "token_not_valid"));
 
+    // A second login is a second session: listed, and ended from the first.
+    const other: TokenPair = await run("login-again", () => api.login(email, password));
+    const otherSessions = await run("sessions", () => api.sessions(other.access));
+    const otherId = otherSessions.find((s) => s.current)?.id;
+    assert(otherId !== undefined, "/auth/sessions/ did not mark the asking token's session as current");
+    const listed = await run("sessions-from-first", () => api.sessions(second.access));
+    assert(listed.some((s) => s.id === otherId && !s.current), "the first session does not see the second one");
+    await run("end-session", () => api.endSession(second.access, otherId));
+    await run("refresh-ended-session", () => expectApiError(api.refresh(other.refresh), 401, "token_not_valid"));
+
     await run("logout", () => api.logout(second.refresh));
 
     const afterLogout = await run("refresh-after-logout", () => expectApiError(api.refresh(second.refresh), 401));

@@ -17,3 +17,7 @@ DELETE FROM refresh_tokens WHERE token_hash IN (
 -- retired ones stay, so that replaying them is still recognised as reuse.
 -- name: DeleteLiveRefreshTokens :execrows
 DELETE FROM refresh_tokens WHERE session_id = @session_id AND retired_at IS NULL;
+-- Marks a token seen outside a plain rotation (see migration 00020); the
+-- first time counts.
+-- name: ExposeRefreshToken :exec
+UPDATE refresh_tokens SET exposed_at = CAST(@exposed_at AS INTEGER) WHERE token_hash = @token_hash AND exposed_at IS NULL;

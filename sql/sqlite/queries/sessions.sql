@@ -1,13 +1,17 @@
 -- name: CreateSession :exec
-INSERT INTO sessions (id, user_id, created_at, expires_at)
-VALUES (@id, @user_id, @created_at, @expires_at);
+INSERT INTO sessions (id, user_id, created_at, expires_at, created_address, created_user_agent)
+VALUES (@id, @user_id, @created_at, @expires_at, @created_address, @created_user_agent);
 
 -- SQLite has no FOR UPDATE: transactions start with BEGIN IMMEDIATE instead.
 -- name: LockSession :one
 SELECT * FROM sessions WHERE id = @id;
 
+-- A rotation: the session lives on from its new refresh token, and
+-- remembers when and by which client it was refreshed.
 -- name: ExtendSession :exec
-UPDATE sessions SET expires_at = max(expires_at, CAST(@expires_at AS INTEGER)) WHERE id = @id;
+UPDATE sessions SET expires_at = max(expires_at, CAST(@expires_at AS INTEGER)),
+    refreshed_at = CAST(@refreshed_at AS INTEGER), refreshed_address = @refreshed_address, refreshed_user_agent = @refreshed_user_agent
+WHERE id = @id;
 
 -- name: RevokeSession :exec
 UPDATE sessions SET revoked_at = CAST(@revoked_at AS INTEGER), revoked_reason = CAST(@reason AS TEXT)
@@ -37,3 +41,14 @@ WHERE user_id = @user_id AND id <> @keep_id AND revoked_at IS NULL;
 
 -- name: CountLiveUserSessions :one
 SELECT count(*) FROM sessions WHERE user_id = @user_id AND revoked_at IS NULL AND expires_at > @now;
+-- A user's live sessions, newest first.
+-- name: ListUserSessions :many
+SELECT * FROM sessions
+WHERE user_id = @user_id AND revoked_at IS NULL AND expires_at > @now
+ORDER BY created_at DESC, id
+LIMIT @max_rows;
+
+-- Revokes one live session, only if it is the user's.
+-- name: RevokeUserSession :execrows
+UPDATE sessions SET revoked_at = CAST(@revoked_at AS INTEGER), revoked_reason = CAST(@reason AS TEXT)
+WHERE id = @id AND user_id = @user_id AND revoked_at IS NULL AND expires_at > CAST(@revoked_at AS INTEGER);

@@ -17,7 +17,7 @@ SELECT * FROM users WHERE id = @id;
 UPDATE users SET last_login = CAST(@last_login AS INTEGER) WHERE id = @id;
 
 -- Compare-and-set: a concurrent password change wins over a hash upgrade.
--- name: ReplacePasswordHash :exec
+-- name: ReplacePasswordHash :execrows
 UPDATE users SET password_hash = @new_hash WHERE id = @id AND password_hash = @old_hash;
 
 -- name: ListUsers :many
