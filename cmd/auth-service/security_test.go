@@ -328,7 +328,9 @@ func TestAuditCommand(t *testing.T) {
 				}
 				events = append(events, ev)
 			}
-			if len(events) != 2 || events[0]["kind"] != "login_succeeded" || events[1]["kind"] != "login_failed" {
+			// createsuperuser's account_created comes first (last, newest first).
+			if len(events) != 3 || events[0]["kind"] != "login_succeeded" || events[1]["kind"] != "login_failed" ||
+				events[2]["kind"] != "account_created" || events[2]["detail"] != "admin" {
 				t.Fatalf("events of the address, newest first: %v", events)
 			}
 			failed := events[1]

@@ -170,7 +170,7 @@ func TestServeDeliversEvents(t *testing.T) {
 // Without a webhook, events are logged: with their tokens only in the
 // embedded development default, never with a configured database.
 func TestEventsLoggedWithoutAWebhook(t *testing.T) {
-	payload, _ := json.Marshal(auth.Event{ID: "evt_1", Type: auth.EventPasswordReset, Data: auth.EventData{Email: "a@example.com", Token: "THE-TOKEN"}})
+	payload, _ := json.Marshal(auth.Event{ID: "evt_1", Type: auth.NotifyPasswordReset, Data: auth.EventData{Email: "a@example.com", Token: "THE-TOKEN"}})
 	for _, embedded := range []bool{true, false} {
 		var logs bytes.Buffer
 		sender := eventSender(config.Config{Embedded: embedded}, slog.New(slog.NewJSONHandler(&logs, nil)))

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -98,7 +99,7 @@ func (a *accounts) signUp(t *testing.T, email, pw string) auth.User {
 	if err := a.svc.Register(t.Context(), email, pw); err != nil {
 		t.Fatalf("Register: %v", err)
 	}
-	ev := a.oneEvent(t, auth.EventEmailVerification)
+	ev := a.oneEvent(t, auth.NotifyEmailVerification)
 	if err := a.svc.VerifyEmail(t.Context(), ev.Data.Token); err != nil {
 		t.Fatalf("VerifyEmail: %v", err)
 	}
@@ -116,7 +117,7 @@ func TestRegisterAndVerify(t *testing.T) {
 		if u.IsActive || u.EmailVerifiedAt != nil || u.Email != "New@Example.com" {
 			t.Fatalf("signed-up user %+v: want inactive, unverified, email as typed", u)
 		}
-		ev := a.oneEvent(t, auth.EventEmailVerification)
+		ev := a.oneEvent(t, auth.NotifyEmailVerification)
 		if ev.Data.Email != "New@Example.com" || ev.Data.UserID != u.ID || len(ev.Data.Token) < 26 ||
 			ev.Data.ExpiresAt == nil || !ev.Data.ExpiresAt.Equal(base.Add(tokenTTL)) {
 			t.Fatalf("verification event %+v", ev)
@@ -160,7 +161,7 @@ func TestRegisterTakenAddress(t *testing.T) {
 			}
 		}
 		evs := a.events(t)
-		if len(evs) != 2 || evs[0].Type != auth.EventEmailVerification || evs[1].Type != auth.EventAccountExists {
+		if len(evs) != 2 || evs[0].Type != auth.NotifyEmailVerification || evs[1].Type != auth.NotifyAccountExists {
 			t.Fatalf("events %+v, want email_verification then account_exists", evs)
 		}
 		if evs[1].Data.Token != "" || evs[1].Data.UserID != owner.ID || evs[1].Data.Email != "owner@example.com" {
@@ -181,11 +182,11 @@ func TestRegisterAgainBeforeVerifying(t *testing.T) {
 		if err := a.svc.Register(ctx, "again@example.com", goodPassword); err != nil {
 			t.Fatal(err)
 		}
-		first := a.oneEvent(t, auth.EventEmailVerification)
+		first := a.oneEvent(t, auth.NotifyEmailVerification)
 		if err := a.svc.Register(ctx, "again@example.com", otherPassword); err != nil {
 			t.Fatal(err)
 		}
-		second := a.oneEvent(t, auth.EventEmailVerification)
+		second := a.oneEvent(t, auth.NotifyEmailVerification)
 		if second.Data.Token == first.Data.Token {
 			t.Fatal("the same token twice")
 		}
@@ -242,7 +243,7 @@ func TestOneTimeTokensExpire(t *testing.T) {
 		if err := a.svc.Register(ctx, "late@example.com", goodPassword); err != nil {
 			t.Fatal(err)
 		}
-		ev := a.oneEvent(t, auth.EventEmailVerification)
+		ev := a.oneEvent(t, auth.NotifyEmailVerification)
 		a.clock.Set(base.Add(tokenTTL))
 		if err := a.svc.VerifyEmail(ctx, ev.Data.Token); !errors.Is(err, auth.ErrOneTimeTokenInvalid) {
 			t.Errorf("token at its expiry: %v, want ErrOneTimeTokenInvalid", err)
@@ -274,7 +275,7 @@ func TestChangePassword(t *testing.T) {
 		if err := a.svc.RequestPasswordReset(ctx, u.Email); err != nil {
 			t.Fatal(err)
 		}
-		reset := a.oneEvent(t, auth.EventPasswordReset)
+		reset := a.oneEvent(t, auth.NotifyPasswordReset)
 		p, err := a.svc.Authenticate(ctx, here.Access)
 		if err != nil {
 			t.Fatal(err)
@@ -324,7 +325,7 @@ func TestChangePassword(t *testing.T) {
 		if err := a.svc.ResetPassword(ctx, reset.Data.Token, "yet another passphrase 9"); !errors.Is(err, auth.ErrOneTimeTokenInvalid) {
 			t.Errorf("a reset link from before the change: %v, want ErrOneTimeTokenInvalid", err)
 		}
-		ev := a.oneEvent(t, auth.EventPasswordChanged)
+		ev := a.oneEvent(t, auth.NotifyPasswordChanged)
 		if ev.Data.Reason != auth.ChangedByUser || ev.Data.UserID != u.ID || ev.Data.Token != "" {
 			t.Errorf("password_changed event %+v", ev)
 		}
@@ -343,17 +344,17 @@ func TestPasswordReset(t *testing.T) {
 		if err := a.svc.RequestPasswordReset(ctx, "nobody@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		if ev := a.oneEvent(t, auth.EventPasswordResetUnavailable); ev.Data.Email != "nobody@example.com" || ev.Data.Token != "" {
+		if ev := a.oneEvent(t, auth.NotifyPasswordResetUnavailable); ev.Data.Email != "nobody@example.com" || ev.Data.Token != "" {
 			t.Errorf("unknown address: %+v", ev)
 		}
 		if err := a.svc.RequestPasswordReset(ctx, "FORGETFUL@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		first := a.oneEvent(t, auth.EventPasswordReset)
+		first := a.oneEvent(t, auth.NotifyPasswordReset)
 		if err := a.svc.RequestPasswordReset(ctx, u.Email); err != nil {
 			t.Fatal(err)
 		}
-		ev := a.oneEvent(t, auth.EventPasswordReset)
+		ev := a.oneEvent(t, auth.NotifyPasswordReset)
 		if ev.Data.UserID != u.ID || ev.Data.Email != u.Email || ev.Data.Token == "" || ev.Data.Token == first.Data.Token {
 			t.Fatalf("reset event %+v", ev)
 		}
@@ -376,7 +377,7 @@ func TestPasswordReset(t *testing.T) {
 		if _, err := a.svc.Login(ctx, u.Email, otherPassword); err != nil {
 			t.Errorf("login with the new password: %v", err)
 		}
-		if ev := a.oneEvent(t, auth.EventPasswordChanged); ev.Data.Reason != auth.ChangedByReset {
+		if ev := a.oneEvent(t, auth.NotifyPasswordChanged); ev.Data.Reason != auth.ChangedByReset {
 			t.Errorf("event %+v, want password_changed by reset", ev)
 		}
 	})
@@ -395,7 +396,7 @@ func TestPasswordResetAndInactiveAccounts(t *testing.T) {
 		if err := a.svc.RequestPasswordReset(ctx, "unverified@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		ev := a.oneEvent(t, auth.EventPasswordReset)
+		ev := a.oneEvent(t, auth.NotifyPasswordReset)
 		if err := a.svc.ResetPassword(ctx, ev.Data.Token, otherPassword); err != nil {
 			t.Fatal(err)
 		}
@@ -411,11 +412,11 @@ func TestPasswordResetAndInactiveAccounts(t *testing.T) {
 		if err := a.svc.RequestPasswordReset(ctx, banned.Email); err != nil {
 			t.Fatal(err)
 		}
-		a.oneEvent(t, auth.EventPasswordResetUnavailable)
+		a.oneEvent(t, auth.NotifyPasswordResetUnavailable)
 		if err := a.svc.Register(ctx, banned.Email, otherPassword); err != nil {
 			t.Fatal(err)
 		}
-		a.oneEvent(t, auth.EventAccountExists)
+		a.oneEvent(t, auth.NotifyAccountExists)
 		if u := a.user(t, banned.Email); u.IsActive {
 			t.Error("a deactivated account was reactivated")
 		}
@@ -506,7 +507,7 @@ func TestAdminUseCases(t *testing.T) {
 		if n, err := a.svc.SetPassword(ctx, u.Email, goodPassword, false); err != nil || n != 1 {
 			t.Errorf("SetPassword = %d, %v", n, err)
 		}
-		if ev := a.oneEvent(t, auth.EventPasswordChanged); ev.Data.Reason != auth.ChangedByAdmin {
+		if ev := a.oneEvent(t, auth.NotifyPasswordChanged); ev.Data.Reason != auth.ChangedByAdmin {
 			t.Errorf("event %+v", ev)
 		}
 		pair, _ = a.svc.Login(ctx, u.Email, goodPassword)
@@ -554,6 +555,94 @@ func TestEventsAreWrittenWithTheirChange(t *testing.T) {
 		_ = a.svc.Register(ctx, "atomic@example.com", goodPassword)
 		if evs := a.events(t); len(evs) != 1 {
 			t.Fatalf("events of a sign-up: %+v", evs)
+		}
+	})
+}
+
+// Every change to an account is on the audit trail, with who did it: the
+// user (sign-up, verification, change, reset) or an administrator.
+func TestAccountChangesAreAudited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
+		ctx := t.Context()
+		a := newAccounts(t, st)
+		trail := func() []string {
+			t.Helper()
+			events, err := a.svc.SecurityEvents(ctx, auth.EventQuery{Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, e := range slices.Backward(events) { // oldest first
+				switch e.Kind {
+				case auth.EventLoginSucceeded, auth.EventLoginFailed:
+					continue
+				}
+				out = append(out, string(e.Kind)+" "+e.Detail)
+			}
+			return out
+		}
+		u := a.signUp(t, "trail@example.com", goodPassword)
+		pair, err := a.svc.Login(ctx, u.Email, goodPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := a.svc.Authenticate(ctx, pair.Access)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.svc.ChangePassword(ctx, p, "not my password!", otherPassword); !errors.Is(err, auth.ErrWrongPassword) {
+			t.Fatalf("wrong current password: %v", err)
+		}
+		if _, err := a.svc.ChangePassword(ctx, p, goodPassword, otherPassword); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.svc.RequestPasswordReset(ctx, u.Email); err != nil {
+			t.Fatal(err)
+		}
+		a.events(t) // the sign-up's and the change's
+		if err := a.svc.RequestPasswordReset(ctx, u.Email); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.svc.ResetPassword(ctx, a.oneEvent(t, auth.NotifyPasswordReset).Data.Token, goodPassword); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.svc.GrantRole(ctx, u.Email, "support"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.svc.RevokeRole(ctx, u.Email, "support"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.svc.SetPassword(ctx, u.Email, otherPassword, false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.svc.RevokeSessions(ctx, u.Email); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.svc.DeactivateUser(ctx, u.Email); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.svc.ActivateUser(ctx, u.Email); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.svc.CreateAccount(ctx, auth.NewAccount{Email: "staff@example.com", Password: goodPassword, Roles: []string{"ops", "catalog:write"}}); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{
+			"account_created signup",
+			"email_verified ",
+			"password_change_failed ",
+			"password_changed change",
+			"password_changed reset",
+			"role_granted admin; support; 0 sessions revoked",
+			"role_revoked admin; support; 0 sessions revoked",
+			"password_changed admin",
+			"sessions_revoked admin; 0 sessions",
+			"user_deactivated admin; 0 sessions revoked",
+			"user_activated admin",
+			"account_created admin; roles catalog:write,ops",
+		}
+		if got := trail(); !slices.Equal(got, want) {
+			t.Errorf("audit trail:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	})
 }

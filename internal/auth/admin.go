@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // The administration of accounts, for the `auth-service users` commands. Each
@@ -97,12 +98,13 @@ func (s *Service) CreateAccount(ctx context.Context, a NewAccount) (User, error)
 		if err != nil {
 			return err
 		}
-		for _, r := range slices.Compact(slices.Sorted(slices.Values(a.Roles))) {
+		roles := slices.Compact(slices.Sorted(slices.Values(a.Roles)))
+		for _, r := range roles {
 			if _, err := tx.AddUserRole(ctx, user.ID, r, now); err != nil {
 				return err
 			}
 		}
-		return nil
+		return s.recordIn(ctx, tx, EventAccountCreated, user.ID, byAdmin+withRoles(roles))
 	})
 	return user, err
 }
@@ -126,8 +128,10 @@ func (s *Service) DeactivateUser(ctx context.Context, email string) (revoked int
 				return err
 			}
 		}
-		revoked, err = tx.RevokeUserSessions(ctx, user.ID, ReasonDeactivated, now)
-		return err
+		if revoked, err = tx.RevokeUserSessions(ctx, user.ID, ReasonDeactivated, now); err != nil {
+			return err
+		}
+		return s.recordIn(ctx, tx, EventUserDeactivated, user.ID, fmt.Sprintf("%s; %d sessions revoked", byAdmin, revoked))
 	})
 	return revoked, err
 }
@@ -135,11 +139,16 @@ func (s *Service) DeactivateUser(ctx context.Context, email string) (revoked int
 // ActivateUser activates the user with this email (and marks an unverified
 // address verified: the administrator vouches for it).
 func (s *Service) ActivateUser(ctx context.Context, email string) error {
-	user, err := userByEmail(ctx, s.store, email)
-	if err != nil {
-		return err
-	}
-	return s.store.ActivateUser(ctx, user.ID, s.now())
+	return s.store.InTx(ctx, func(tx Tx) error {
+		user, err := userByEmail(ctx, tx, email)
+		if err != nil {
+			return err
+		}
+		if err := tx.ActivateUser(ctx, user.ID, s.now()); err != nil {
+			return err
+		}
+		return s.recordIn(ctx, tx, EventUserActivated, user.ID, byAdmin)
+	})
 }
 
 // SetPassword sets the password of the user with this email, revoking every
@@ -174,17 +183,34 @@ func (s *Service) SetPassword(ctx context.Context, email, pw string, skipPolicy 
 		if revoked, err = tx.RevokeUserSessions(ctx, user.ID, ReasonPasswordChanged, now); err != nil {
 			return err
 		}
-		return s.enqueue(ctx, tx, EventPasswordChanged, EventData{Email: user.Email, UserID: user.ID, Reason: ChangedByAdmin}, now)
+		if err := s.recordIn(ctx, tx, EventPasswordChanged, user.ID, ChangedByAdmin); err != nil {
+			return err
+		}
+		return s.enqueue(ctx, tx, NotifyPasswordChanged, EventData{Email: user.Email, UserID: user.ID, Reason: ChangedByAdmin}, now)
 	})
 	return revoked, err
 }
 
 // RevokeSessions revokes every session of the user with this email and
 // returns how many.
-func (s *Service) RevokeSessions(ctx context.Context, email string) (int64, error) {
-	user, err := userByEmail(ctx, s.store, email)
-	if err != nil {
-		return 0, err
+func (s *Service) RevokeSessions(ctx context.Context, email string) (revoked int64, err error) {
+	err = s.store.InTx(ctx, func(tx Tx) error {
+		user, err := userByEmail(ctx, tx, email)
+		if err != nil {
+			return err
+		}
+		if revoked, err = tx.RevokeUserSessions(ctx, user.ID, ReasonAdmin, s.now()); err != nil {
+			return err
+		}
+		return s.recordIn(ctx, tx, EventSessionsRevoked, user.ID, fmt.Sprintf("%s; %d sessions", byAdmin, revoked))
+	})
+	return revoked, err
+}
+
+// withRoles is the roles part of an event's detail.
+func withRoles(roles []string) string {
+	if len(roles) == 0 {
+		return ""
 	}
-	return s.store.RevokeUserSessions(ctx, user.ID, ReasonAdmin, s.now())
+	return "; roles " + strings.Join(roles, ",")
 }

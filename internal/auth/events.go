@@ -34,7 +34,41 @@ const (
 	// EventKeyLoaded is a signing or verification key in use at start-up:
 	// its kid and algorithm, never its material.
 	EventKeyLoaded EventKind = "key_loaded"
+
+	// Accounts. Detail says who acted where it is not the user: "admin" for
+	// the users commands.
+
+	// EventAccountCreated is a new account: detail "signup" or "admin".
+	EventAccountCreated EventKind = "account_created"
+	// EventEmailVerified is a sign-up's address verified by its link.
+	EventEmailVerified EventKind = "email_verified"
+	// EventPasswordChanged is a password changed by its user ("change"),
+	// reset by mail ("reset") or set by an administrator ("admin").
+	EventPasswordChanged EventKind = "password_changed"
+	// EventPasswordChangeFailed is a password change refused because the
+	// current password was wrong: a guess, like a failed login.
+	EventPasswordChangeFailed EventKind = "password_change_failed"
+	EventUserDeactivated      EventKind = "user_deactivated"
+	EventUserActivated        EventKind = "user_activated"
+	// EventRoleGranted and EventRoleRevoked carry the role as detail.
+	EventRoleGranted EventKind = "role_granted"
+	EventRoleRevoked EventKind = "role_revoked"
+	// EventSessionsRevoked is every session of a user revoked by an
+	// administrator; detail counts them.
+	EventSessionsRevoked EventKind = "sessions_revoked"
 )
+
+// byAdmin is the detail of events the users commands cause.
+const byAdmin = "admin"
+
+// recordIn writes an event in tx: the change and its record stand or fall
+// together.
+func (s *Service) recordIn(ctx context.Context, tx Tx, kind EventKind, userID int64, detail string) error {
+	if err := tx.RecordEvent(ctx, s.event(ctx, kind, userID, "", detail)); err != nil {
+		return fmt.Errorf("auth: record %s: %w", kind, err)
+	}
+	return nil
+}
 
 // event returns an event of kind, now, caused by the client in ctx.
 func (s *Service) event(ctx context.Context, kind EventKind, userID int64, sessionID, detail string) SecurityEvent {

@@ -14,21 +14,21 @@ import (
 // (dispatch.go) delivers it at least once. The JSON shape is the WebhookEvent
 // schema of api/openapi.yaml.
 const (
-	// EventEmailVerification asks to mail a sign-up its verification link.
-	EventEmailVerification = "email_verification"
-	// EventAccountExists tells the owner of an address that someone tried to
+	// NotifyEmailVerification asks to mail a sign-up its verification link.
+	NotifyEmailVerification = "email_verification"
+	// NotifyAccountExists tells the owner of an address that someone tried to
 	// sign up with it again.
-	EventAccountExists = "account_exists"
-	// EventPasswordReset asks to mail a password-reset link.
-	EventPasswordReset = "password_reset"
-	// EventPasswordResetUnavailable reports a reset requested for an address
+	NotifyAccountExists = "account_exists"
+	// NotifyPasswordReset asks to mail a password-reset link.
+	NotifyPasswordReset = "password_reset"
+	// NotifyPasswordResetUnavailable reports a reset requested for an address
 	// with no account that can reset (unknown or deactivated). It keeps both
 	// answers of the request doing the same work; the Notification service may
 	// drop it, or tell the address that it has no account.
-	EventPasswordResetUnavailable = "password_reset_unavailable"
-	// EventPasswordChanged tells the owner that their password was changed,
+	NotifyPasswordResetUnavailable = "password_reset_unavailable"
+	// NotifyPasswordChanged tells the owner that their password was changed,
 	// reset, or set by an administrator.
-	EventPasswordChanged = "password_changed"
+	NotifyPasswordChanged = "password_changed"
 )
 
 // How a password came to change (EventData.Reason of password_changed).

@@ -17,7 +17,7 @@ import (
 func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string) (Pair, error) {
 	user := p.User
 	if ok, _ := s.hasher.Verify(current, user.PasswordHash); !ok {
-		s.recordFailedPassword(ctx, user)
+		s.recordFailedPassword(ctx, p)
 		return Pair{}, ErrWrongPassword
 	}
 	if err := s.params.Policy.Check(next, user.Email); err != nil {
@@ -76,12 +76,18 @@ func (s *Service) changePasswordIn(ctx context.Context, tx Tx, p Principal, hash
 	if _, err := tx.DeleteUserOneTimeTokens(ctx, p.User.ID, PurposeResetPassword); err != nil {
 		return err
 	}
-	return s.enqueue(ctx, tx, EventPasswordChanged, EventData{Email: p.User.Email, UserID: p.User.ID, Reason: ChangedByUser}, now)
+	if err := tx.RecordEvent(ctx, s.event(ctx, EventPasswordChanged, p.User.ID, p.SessionID, ChangedByUser)); err != nil {
+		return err
+	}
+	return s.enqueue(ctx, tx, NotifyPasswordChanged, EventData{Email: p.User.Email, UserID: p.User.ID, Reason: ChangedByUser}, now)
 }
 
-// recordFailedPassword is called when a password change is refused because
-// the current password is wrong: such a guess must count toward the login
-// throttle (issue 8), which hooks in here. It does nothing yet.
-func (s *Service) recordFailedPassword(ctx context.Context, user User) {
-	_, _ = ctx, user
+// recordFailedPassword records a password change refused because the
+// current password was wrong: a guess at the password, like a failed login.
+// Nothing changed, so there is no transaction to join; a failure to record is
+// logged and does not change the answer.
+func (s *Service) recordFailedPassword(ctx context.Context, p Principal) {
+	if err := s.store.RecordEvent(ctx, s.event(ctx, EventPasswordChangeFailed, p.User.ID, p.SessionID, "")); err != nil {
+		s.log.ErrorContext(ctx, "security event not recorded", "kind", EventPasswordChangeFailed, "error", err)
+	}
 }

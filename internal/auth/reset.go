@@ -24,18 +24,18 @@ func (s *Service) RequestPasswordReset(ctx context.Context, email string) error 
 		user, err := tx.UserByEmail(ctx, email)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			return s.enqueue(ctx, tx, EventPasswordResetUnavailable, EventData{Email: TrimEmail(email)}, now)
+			return s.enqueue(ctx, tx, NotifyPasswordResetUnavailable, EventData{Email: TrimEmail(email)}, now)
 		case err != nil:
 			return err
 		case !user.IsActive && user.EmailVerifiedAt != nil:
 			// Deactivated by an administrator: a reset must not undo that.
-			return s.enqueue(ctx, tx, EventPasswordResetUnavailable, EventData{Email: user.Email}, now)
+			return s.enqueue(ctx, tx, NotifyPasswordResetUnavailable, EventData{Email: user.Email}, now)
 		}
 		expires, err := s.issueOneTimeToken(ctx, tx, user.ID, PurposeResetPassword, raw, now)
 		if err != nil {
 			return err
 		}
-		return s.enqueue(ctx, tx, EventPasswordReset, EventData{Email: user.Email, UserID: user.ID, Token: raw, ExpiresAt: &expires}, now)
+		return s.enqueue(ctx, tx, NotifyPasswordReset, EventData{Email: user.Email, UserID: user.ID, Token: raw, ExpiresAt: &expires}, now)
 	})
 	if err != nil {
 		return fmt.Errorf("auth: request password reset: %w", err)
@@ -106,7 +106,10 @@ func (s *Service) resetPasswordIn(ctx context.Context, tx Tx, raw, hash string, 
 	if err != nil {
 		return 0, err
 	}
-	return revoked, s.enqueue(ctx, tx, EventPasswordChanged, EventData{Email: user.Email, UserID: user.ID, Reason: ChangedByReset}, now)
+	if err := s.recordIn(ctx, tx, EventPasswordChanged, user.ID, ChangedByReset); err != nil {
+		return 0, err
+	}
+	return revoked, s.enqueue(ctx, tx, NotifyPasswordChanged, EventData{Email: user.Email, UserID: user.ID, Reason: ChangedByReset}, now)
 }
 
 // clearFailedPasswords is called once a password reset has succeeded: it

@@ -32,7 +32,7 @@ func (s *Service) authzOf(ctx context.Context, user User) (token.Authz, error) {
 // roles, and a fresh login carries the new ones. changed is false if they
 // had it already. It fails with ErrInvalidRole or ErrNotFound.
 func (s *Service) GrantRole(ctx context.Context, email, role string) (changed bool, err error) {
-	return s.changeRole(ctx, email, role, func(tx Tx, user User) (bool, error) {
+	return s.changeRole(ctx, email, role, EventRoleGranted, func(tx Tx, user User) (bool, error) {
 		return tx.AddUserRole(ctx, user.ID, role, s.now())
 	})
 }
@@ -40,14 +40,14 @@ func (s *Service) GrantRole(ctx context.Context, email, role string) (changed bo
 // RevokeRole takes a role away from the user with this email, revoking their
 // sessions if they had it (see GrantRole). changed is false if they did not.
 func (s *Service) RevokeRole(ctx context.Context, email, role string) (changed bool, err error) {
-	return s.changeRole(ctx, email, role, func(tx Tx, user User) (bool, error) {
+	return s.changeRole(ctx, email, role, EventRoleRevoked, func(tx Tx, user User) (bool, error) {
 		return tx.RemoveUserRole(ctx, user.ID, role)
 	})
 }
 
 // changeRole applies change to the user with this email and, if it changed
-// anything, revokes their sessions, in one transaction.
-func (s *Service) changeRole(ctx context.Context, email, role string, change func(Tx, User) (bool, error)) (bool, error) {
+// anything, revokes their sessions and records kind, in one transaction.
+func (s *Service) changeRole(ctx context.Context, email, role string, kind EventKind, change func(Tx, User) (bool, error)) (bool, error) {
 	if !ValidRole(role) {
 		return false, ErrInvalidRole
 	}
@@ -60,8 +60,11 @@ func (s *Service) changeRole(ctx context.Context, email, role string, change fun
 		if changed, err = change(tx, user); err != nil || !changed {
 			return err
 		}
-		_, err = tx.RevokeUserSessions(ctx, user.ID, ReasonRolesChanged, s.now())
-		return err
+		revoked, err := tx.RevokeUserSessions(ctx, user.ID, ReasonRolesChanged, s.now())
+		if err != nil {
+			return err
+		}
+		return s.recordIn(ctx, tx, kind, user.ID, fmt.Sprintf("%s; %s; %d sessions revoked", byAdmin, role, revoked))
 	})
 	return changed, err
 }

@@ -59,6 +59,9 @@ func (s *Service) registerIn(ctx context.Context, tx Tx, email, hash, raw string
 		if err != nil {
 			return err
 		}
+		if err := s.recordIn(ctx, tx, EventAccountCreated, user.ID, "signup"); err != nil {
+			return err
+		}
 		return s.sendVerification(ctx, tx, user, raw, now)
 	case err != nil:
 		return err
@@ -68,7 +71,7 @@ func (s *Service) registerIn(ctx context.Context, tx Tx, email, hash, raw string
 		}
 		return s.sendVerification(ctx, tx, user, raw, now)
 	}
-	return s.enqueue(ctx, tx, EventAccountExists, EventData{Email: user.Email, UserID: user.ID}, now)
+	return s.enqueue(ctx, tx, NotifyAccountExists, EventData{Email: user.Email, UserID: user.ID}, now)
 }
 
 // sendVerification issues the user's verification token and queues the
@@ -78,7 +81,7 @@ func (s *Service) sendVerification(ctx context.Context, tx Tx, user User, raw st
 	if err != nil {
 		return err
 	}
-	return s.enqueue(ctx, tx, EventEmailVerification, EventData{
+	return s.enqueue(ctx, tx, NotifyEmailVerification, EventData{
 		Email: user.Email, UserID: user.ID, Token: raw, ExpiresAt: &expires,
 	}, now)
 }
@@ -93,7 +96,10 @@ func (s *Service) VerifyEmail(ctx context.Context, raw string) error {
 		if err != nil {
 			return err
 		}
-		return tx.ActivateUser(ctx, t.UserID, now)
+		if err := tx.ActivateUser(ctx, t.UserID, now); err != nil {
+			return err
+		}
+		return s.recordIn(ctx, tx, EventEmailVerified, t.UserID, "")
 	})
 	if err != nil {
 		return fmt.Errorf("auth: verify email: %w", err)

@@ -83,7 +83,7 @@ func TestSignupVerifyLogin(t *testing.T) {
 		if again.status != resp.status || string(again.body) != string(resp.body) {
 			t.Errorf("a taken address answered %d %s, a new one %d %s", again.status, again.body, resp.status, resp.body)
 		}
-		tok := e.token(auth.EventEmailVerification) // the newest: a second sign-up of an unverified address
+		tok := e.token(auth.NotifyEmailVerification) // the newest: a second sign-up of an unverified address
 		if r := e.postJSON("/auth/register/verify/", jsonBody(map[string]string{"token": tok})); r.status != http.StatusNoContent {
 			t.Fatalf("verify: %d %s", r.status, r.body)
 		}
@@ -100,7 +100,7 @@ func TestSignupVerifyLogin(t *testing.T) {
 		if r := e.postJSON("/auth/register/", jsonBody(creds)); r.status != http.StatusAccepted {
 			t.Fatalf("register of an active address: %d", r.status)
 		}
-		if evs := e.events(); len(evs) != 1 || evs[0].Type != auth.EventAccountExists {
+		if evs := e.events(); len(evs) != 1 || evs[0].Type != auth.NotifyAccountExists {
 			t.Errorf("events %+v, want account_exists", evs)
 		}
 		e.login("shopper@example.com", newerPassword)
@@ -164,7 +164,7 @@ func TestChangePasswordOverHTTP(t *testing.T) {
 		expectError(t, e.postJSON("/auth/token/", jsonBody(map[string]string{"email": "mover@example.com", "password": strongPassword})),
 			http.StatusUnauthorized, "no_active_account")
 		e.login("mover@example.com", newerPassword)
-		if evs := e.events(); len(evs) != 1 || evs[0].Type != auth.EventPasswordChanged || evs[0].Data.Reason != "change" {
+		if evs := e.events(); len(evs) != 1 || evs[0].Type != auth.NotifyPasswordChanged || evs[0].Data.Reason != "change" {
 			t.Errorf("events %+v, want one password_changed", evs)
 		}
 	})
@@ -180,7 +180,7 @@ func TestPasswordResetOverHTTP(t *testing.T) {
 		if known.status != http.StatusAccepted || unknown.status != known.status || string(unknown.body) != string(known.body) {
 			t.Fatalf("reset: known %d %s, unknown %d %s; want the same 202", known.status, known.body, unknown.status, unknown.body)
 		}
-		tok := e.token(auth.EventPasswordReset)
+		tok := e.token(auth.NotifyPasswordReset)
 		expectError(t, e.postJSON("/auth/password/reset/confirm/", jsonBody(map[string]string{"token": "bogus", "new_password": newerPassword})),
 			http.StatusBadRequest, "one_time_token_invalid")
 		expectFieldError(t, e.postJSON("/auth/password/reset/confirm/", jsonBody(map[string]string{"token": tok, "new_password": "too-short"})),

@@ -147,7 +147,7 @@ func TestDispatchSurvivesADownReceiver(t *testing.T) {
 		defer rc.mu.Unlock()
 		for id, body := range rc.delivered {
 			var ev auth.Event
-			if err := json.Unmarshal(body, &ev); err != nil || ev.ID != id || ev.Type != auth.EventPasswordResetUnavailable {
+			if err := json.Unmarshal(body, &ev); err != nil || ev.ID != id || ev.Type != auth.NotifyPasswordResetUnavailable {
 				t.Errorf("delivered %s: %s (%v)", id, body, err)
 			}
 			if rc.attempts[id] < 2 {

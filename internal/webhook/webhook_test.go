@@ -83,7 +83,7 @@ func TestSendFailsUnlessTwoHundred(t *testing.T) {
 }
 
 func TestLogSenderRedactsTokens(t *testing.T) {
-	payload, _ := json.Marshal(auth.Event{ID: "evt_9", Type: auth.EventPasswordReset, Data: auth.EventData{Email: "a@example.com", Token: "SECRET-TOKEN"}})
+	payload, _ := json.Marshal(auth.Event{ID: "evt_9", Type: auth.NotifyPasswordReset, Data: auth.EventData{Email: "a@example.com", Token: "SECRET-TOKEN"}})
 	for _, show := range []bool{false, true} {
 		var buf bytes.Buffer
 		s := webhook.NewLogSender(slog.New(slog.NewJSONHandler(&buf, nil)), show)
