@@ -50,7 +50,11 @@ func serve(ctx context.Context, e env, args []string) error {
 	svc := auth.New(st, keys, hasher, time.Now, auth.Params{
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, ReuseInterval: cfg.ReuseInterval,
 	}, log)
-	handler, err := httpapi.New(svc, httpapi.Options{Log: log})
+	handler, err := httpapi.New(svc, httpapi.Options{
+		Log:                log,
+		RefreshCookie:      httpapi.RefreshCookie{Enabled: cfg.RefreshCookie, Insecure: cfg.CookieInsecure, MaxAge: cfg.RefreshTTL},
+		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+	})
 	if err != nil {
 		return err
 	}
@@ -79,7 +83,11 @@ func serve(ctx context.Context, e env, args []string) error {
 	background.Go(func() { cleanupLoop(bgCtx, svc, cfg.CleanupInterval, log) })
 	log.Info("listening", "addr", ln.Addr().String(), "algorithm", keys.Algorithm(),
 		"access_ttl", cfg.AccessTTL.String(), "refresh_ttl", cfg.RefreshTTL.String(),
-		"refresh_reuse_interval", cfg.ReuseInterval.String())
+		"refresh_reuse_interval", cfg.ReuseInterval.String(),
+		"refresh_cookie", cfg.RefreshCookie, "cors_allowed_origins", cfg.CORSAllowedOrigins)
+	if cfg.RefreshCookie && cfg.CookieInsecure {
+		log.Warn("the refresh cookie is not Secure (AUTH_COOKIE_SECURE=false): for development over plain HTTP only")
+	}
 
 	select {
 	case err := <-serveErr:

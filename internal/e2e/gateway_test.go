@@ -171,7 +171,7 @@ func TestGateway(t *testing.T) {
 		t.Helper()
 		for attempt := 1; ; attempt++ {
 			id := newRequestID(purpose)
-			resp, err := api.ObtainTokenWithResponse(ctx, creds, withRequestID(id))
+			resp, err := api.ObtainTokenWithResponse(ctx, nil, creds, withRequestID(id))
 			if err != nil {
 				t.Fatalf("login: %v", err)
 			}
@@ -180,14 +180,15 @@ func TestGateway(t *testing.T) {
 				time.Sleep(time.Second)
 				continue
 			}
-			if resp.JSON200 == nil {
+			pair := pairOf(resp.JSON200)
+			if pair == nil {
 				t.Fatalf("login: %s %s", resp.Status(), truncate(resp.Body, 300))
 			}
 			by := servedBy(t, id, replicas...)
 			if by == nil {
 				t.Fatalf("login %s: no replica logged it", id)
 			}
-			return *resp.JSON200, by
+			return *pair, by
 		}
 	}
 
@@ -243,7 +244,7 @@ func TestGateway(t *testing.T) {
 		for attempt := 1; attempt <= 10; attempt++ {
 			pair, issuer := login(t, "login-for-refresh")
 			id := newRequestID("refresh")
-			resp, err := api.RefreshTokenWithResponse(ctx, oapiclient.RefreshRequest{Refresh: pair.Refresh}, withRequestID(id))
+			resp, err := api.RefreshTokenWithResponse(ctx, nil, oapiclient.RefreshRequest{Refresh: pair.Refresh}, withRequestID(id))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -255,10 +256,11 @@ func TestGateway(t *testing.T) {
 				t.Logf("attempt %d: login and refresh both on %v (%d); logging in again", attempt, by, resp.StatusCode())
 				continue
 			}
-			if resp.JSON200 == nil {
+			next := pairOf(resp.JSON200)
+			if next == nil {
 				t.Fatalf("refresh of a token issued by %v, served by %v: %s %s", issuer, by, resp.Status(), truncate(resp.Body, 300))
 			}
-			if sid(t, resp.JSON200.Refresh) != sid(t, pair.Refresh) {
+			if sid(t, next.Refresh) != sid(t, pair.Refresh) {
 				t.Errorf("refresh changed the session")
 			}
 			t.Logf("attempt %d: token issued by %v (login), refreshed by %v -> 200, same sid", attempt, issuer, by)
@@ -271,7 +273,7 @@ func TestGateway(t *testing.T) {
 		for attempt := 1; attempt <= 10; attempt++ {
 			pair, _ := login(t, "login-for-logout")
 			outID := newRequestID("logout")
-			out, err := api.LogoutWithResponse(ctx, oapiclient.LogoutRequest{Refresh: pair.Refresh}, withRequestID(outID))
+			out, err := api.LogoutWithResponse(ctx, nil, oapiclient.LogoutRequest{Refresh: pair.Refresh}, withRequestID(outID))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -280,7 +282,7 @@ func TestGateway(t *testing.T) {
 			}
 			outBy := servedBy(t, outID, replicas...)
 			refID := newRequestID("refresh-after-logout")
-			ref, err := api.RefreshTokenWithResponse(ctx, oapiclient.RefreshRequest{Refresh: pair.Refresh}, withRequestID(refID))
+			ref, err := api.RefreshTokenWithResponse(ctx, nil, oapiclient.RefreshRequest{Refresh: pair.Refresh}, withRequestID(refID))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -343,7 +345,7 @@ func TestGateway(t *testing.T) {
 
 	t.Run("body-too-large", func(t *testing.T) {
 		body := bytes.Repeat([]byte("x"), 1<<20+1024)
-		resp, err := api.RefreshTokenWithBodyWithResponse(ctx, "application/json", bytes.NewReader(body))
+		resp, err := api.RefreshTokenWithBodyWithResponse(ctx, nil, "application/json", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -398,7 +400,7 @@ func TestGateway(t *testing.T) {
 		t.Logf("%d of them were first tried on the dead %v and retried by nginx on B: %s", len(failover), a, strings.Join(failover, " | "))
 
 		id := newRequestID("login-after-kill")
-		resp, err := api.ObtainTokenWithResponse(ctx, creds, withRequestID(id))
+		resp, err := api.ObtainTokenWithResponse(ctx, nil, creds, withRequestID(id))
 		if err != nil || resp.JSON200 == nil {
 			t.Fatalf("login after killing A: %v %s %s", err, statusOf(resp), bodyOf(resp))
 		}
@@ -415,7 +417,7 @@ func TestGateway(t *testing.T) {
 		for i := 1; i <= 8; i++ {
 			time.Sleep(time.Second)
 			id := newRequestID("login-after-fail-timeout")
-			resp, err := api.ObtainTokenWithResponse(ctx, creds, withRequestID(id))
+			resp, err := api.ObtainTokenWithResponse(ctx, nil, creds, withRequestID(id))
 			if err != nil || resp.JSON200 == nil {
 				t.Fatalf("login %d after fail_timeout: %v %s %s; gateway log: %s", i, err, statusOf(resp), bodyOf(resp), gatewayLogLine(gw, id))
 			}
@@ -433,7 +435,7 @@ func TestGateway(t *testing.T) {
 		counts := map[int]int{}
 		var throttled *oapiclient.ObtainTokenResponse
 		for range 40 {
-			resp, err := api.ObtainTokenWithResponse(ctx, wrong)
+			resp, err := api.ObtainTokenWithResponse(ctx, nil, wrong)
 			if err != nil {
 				t.Fatal(err)
 			}

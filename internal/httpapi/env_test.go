@@ -79,6 +79,13 @@ func withKeys(k *token.Keys) envOption {
 
 func newAPIEnv(t *testing.T, st store.DB, opts ...envOption) *apiEnv {
 	t.Helper()
+	return newAPIEnvWith(t, st, httpapi.Options{}, opts...)
+}
+
+// newAPIEnvWith is newAPIEnv with the HTTP layer's settings hopts (its Log
+// is the env's own).
+func newAPIEnvWith(t *testing.T, st store.DB, hopts httpapi.Options, opts ...envOption) *apiEnv {
+	t.Helper()
 	keys, err := token.NewHS256([]byte(testSecret))
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +102,8 @@ func newAPIEnv(t *testing.T, st store.DB, opts ...envOption) *apiEnv {
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
 	svc := auth.New(st, keys, hasher, clk.Now, params, log)
-	handler, err := httpapi.New(svc, httpapi.Options{Log: log})
+	hopts.Log = log
+	handler, err := httpapi.New(svc, hopts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,6 +128,14 @@ func eachStore(t *testing.T, fn func(t *testing.T, e *apiEnv), opts ...envOption
 	t.Helper()
 	storetest.Each(t, func(t *testing.T, st store.DB) {
 		fn(t, newAPIEnv(t, st, opts...))
+	})
+}
+
+// eachStoreWith is eachStore with the HTTP layer's settings hopts.
+func eachStoreWith(t *testing.T, hopts httpapi.Options, fn func(t *testing.T, e *apiEnv), opts ...envOption) {
+	t.Helper()
+	storetest.Each(t, func(t *testing.T, st store.DB) {
+		fn(t, newAPIEnvWith(t, st, hopts, opts...))
 	})
 }
 

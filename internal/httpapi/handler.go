@@ -24,6 +24,8 @@ import (
 type Handler struct {
 	auth *auth.Service
 	log  *slog.Logger
+	// cookies is the refresh token's cookie transport.
+	cookies *cookieTransport
 	// spec is the OpenAPI document as served at /auth/openapi.json.
 	spec map[string]any
 }
@@ -34,6 +36,12 @@ var _ oapi.StrictServerInterface = (*Handler)(nil)
 type Options struct {
 	// Log receives the access log and the errors no client may see.
 	Log *slog.Logger
+	// RefreshCookie configures the refresh token's cookie transport; off
+	// unless Enabled.
+	RefreshCookie RefreshCookie
+	// CORSAllowedOrigins are the origins, exactly as browsers send them in
+	// Origin, that browser apps may call the API from; none by default.
+	CORSAllowedOrigins []string
 }
 
 // New returns the service's whole HTTP handler: middleware, request
@@ -56,10 +64,16 @@ func New(svc *auth.Service, opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{auth: svc, log: log, spec: spec}
+	origins := make(map[string]bool, len(opts.CORSAllowedOrigins))
+	for _, o := range opts.CORSAllowedOrigins {
+		origins[o] = true
+	}
+	cors := corsPolicy{origins: origins, credentials: opts.RefreshCookie.Enabled}
+	h := &Handler{auth: svc, log: log, spec: spec, cookies: newCookieTransport(opts.RefreshCookie, origins)}
 
 	r := chi.NewRouter()
-	r.Use(withClient, logRequests(log), recoverPanics(log), secureHeaders, limitBody, v.middleware, parseBearer)
+	r.Use(withClient, logRequests(log), recoverPanics(log), secureHeaders, cors.middleware, limitBody, v.middleware,
+		parseBearer, h.cookies.readBrowser)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeError(w, errNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { writeError(w, errMethodNotAllowed) })
 
