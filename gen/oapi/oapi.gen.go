@@ -90,16 +90,16 @@ func (e JWKUse) Valid() bool {
 
 // Defines values for TokenTransport.
 const (
-	Body   TokenTransport = "body"
-	Cookie TokenTransport = "cookie"
+	TokenTransportBody   TokenTransport = "body"
+	TokenTransportCookie TokenTransport = "cookie"
 )
 
 // Valid indicates whether the value is a known member of the TokenTransport enum.
 func (e TokenTransport) Valid() bool {
 	switch e {
-	case Body:
+	case TokenTransportBody:
 		return true
-	case Cookie:
+	case TokenTransportCookie:
 		return true
 	default:
 		return false
@@ -294,9 +294,9 @@ type LogoutParams struct {
 	// preflight from an allowed origin. `body` (the default): tokens in the body, as always.
 	XTokenTransport *TokenTransport `json:"X-Token-Transport,omitempty"`
 
-	// UnderscoreUnderscoreHostRefresh The refresh token, when the body has none (cookie transport). Named `refresh` where the
+	// RefreshCookie The refresh token, when the body has none (cookie transport). Named `refresh` where the
 	// deployment sets `AUTH_COOKIE_SECURE=false`.
-	UnderscoreUnderscoreHostRefresh *RefreshCookie `form:"__Host-refresh,omitempty" json:"__Host-refresh,omitempty"`
+	RefreshCookie *RefreshCookie `form:"__Host-refresh,omitempty" json:"__Host-refresh,omitempty"`
 }
 
 // ObtainTokenParams defines parameters for ObtainToken.
@@ -316,9 +316,9 @@ type RefreshTokenParams struct {
 	// preflight from an allowed origin. `body` (the default): tokens in the body, as always.
 	XTokenTransport *TokenTransport `json:"X-Token-Transport,omitempty"`
 
-	// UnderscoreUnderscoreHostRefresh The refresh token, when the body has none (cookie transport). Named `refresh` where the
+	// RefreshCookie The refresh token, when the body has none (cookie transport). Named `refresh` where the
 	// deployment sets `AUTH_COOKIE_SECURE=false`.
-	UnderscoreUnderscoreHostRefresh *RefreshCookie `form:"__Host-refresh,omitempty" json:"__Host-refresh,omitempty"`
+	RefreshCookie *RefreshCookie `form:"__Host-refresh,omitempty" json:"__Host-refresh,omitempty"`
 }
 
 // LogoutJSONRequestBody defines body for Logout for application/json ContentType.
@@ -584,7 +584,7 @@ func (siw *ServerInterfaceWrapper) Logout(w http.ResponseWriter, r *http.Request
 				siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "__Host-refresh", Err: err})
 				return
 			}
-			params.UnderscoreUnderscoreHostRefresh = &value
+			params.RefreshCookie = &value
 
 		}
 	}
@@ -723,7 +723,7 @@ func (siw *ServerInterfaceWrapper) RefreshToken(w http.ResponseWriter, r *http.R
 				siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "__Host-refresh", Err: err})
 				return
 			}
-			params.UnderscoreUnderscoreHostRefresh = &value
+			params.RefreshCookie = &value
 
 		}
 	}

@@ -90,16 +90,16 @@ func (e JWKUse) Valid() bool {
 
 // Defines values for TokenTransport.
 const (
-	Body   TokenTransport = "body"
-	Cookie TokenTransport = "cookie"
+	TokenTransportBody   TokenTransport = "body"
+	TokenTransportCookie TokenTransport = "cookie"
 )
 
 // Valid indicates whether the value is a known member of the TokenTransport enum.
 func (e TokenTransport) Valid() bool {
 	switch e {
-	case Body:
+	case TokenTransportBody:
 		return true
-	case Cookie:
+	case TokenTransportCookie:
 		return true
 	default:
 		return false
@@ -294,9 +294,9 @@ type LogoutParams struct {
 	// preflight from an allowed origin. `body` (the default): tokens in the body, as always.
 	XTokenTransport *TokenTransport `json:"X-Token-Transport,omitempty"`
 
-	// UnderscoreUnderscoreHostRefresh The refresh token, when the body has none (cookie transport). Named `refresh` where the
+	// RefreshCookie The refresh token, when the body has none (cookie transport). Named `refresh` where the
 	// deployment sets `AUTH_COOKIE_SECURE=false`.
-	UnderscoreUnderscoreHostRefresh *RefreshCookie `form:"__Host-refresh,omitempty" json:"__Host-refresh,omitempty"`
+	RefreshCookie *RefreshCookie `form:"__Host-refresh,omitempty" json:"__Host-refresh,omitempty"`
 }
 
 // ObtainTokenParams defines parameters for ObtainToken.
@@ -316,9 +316,9 @@ type RefreshTokenParams struct {
 	// preflight from an allowed origin. `body` (the default): tokens in the body, as always.
 	XTokenTransport *TokenTransport `json:"X-Token-Transport,omitempty"`
 
-	// UnderscoreUnderscoreHostRefresh The refresh token, when the body has none (cookie transport). Named `refresh` where the
+	// RefreshCookie The refresh token, when the body has none (cookie transport). Named `refresh` where the
 	// deployment sets `AUTH_COOKIE_SECURE=false`.
-	UnderscoreUnderscoreHostRefresh *RefreshCookie `form:"__Host-refresh,omitempty" json:"__Host-refresh,omitempty"`
+	RefreshCookie *RefreshCookie `form:"__Host-refresh,omitempty" json:"__Host-refresh,omitempty"`
 }
 
 // LogoutJSONRequestBody defines body for Logout for application/json ContentType.
@@ -1003,10 +1003,10 @@ func NewLogoutRequestWithBody(server string, params *LogoutParams, contentType s
 
 	if params != nil {
 
-		if params.UnderscoreUnderscoreHostRefresh != nil {
+		if params.RefreshCookie != nil {
 			var cookieParam0 string
 
-			cookieParam0, err = runtime.StyleParamWithOptions("simple", true, "__Host-refresh", *params.UnderscoreUnderscoreHostRefresh, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationCookie, Type: "string", Format: ""})
+			cookieParam0, err = runtime.StyleParamWithOptions("simple", true, "__Host-refresh", *params.RefreshCookie, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationCookie, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
@@ -1211,10 +1211,10 @@ func NewRefreshTokenRequestWithBody(server string, params *RefreshTokenParams, c
 
 	if params != nil {
 
-		if params.UnderscoreUnderscoreHostRefresh != nil {
+		if params.RefreshCookie != nil {
 			var cookieParam0 string
 
-			cookieParam0, err = runtime.StyleParamWithOptions("simple", true, "__Host-refresh", *params.UnderscoreUnderscoreHostRefresh, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationCookie, Type: "string", Format: ""})
+			cookieParam0, err = runtime.StyleParamWithOptions("simple", true, "__Host-refresh", *params.RefreshCookie, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationCookie, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}

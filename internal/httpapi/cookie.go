@@ -119,7 +119,7 @@ func browserFrom(ctx context.Context) browser {
 // chosen reports whether a token request chose the cookie transport, and
 // refuses it where it is off or where the request's origin may not use it.
 func (c *cookieTransport) chosen(ctx context.Context, header *oapi.TokenTransport) (bool, error) {
-	if header == nil || *header != oapi.Cookie {
+	if header == nil || *header != oapi.TokenTransportCookie {
 		return false, nil
 	}
 	if !c.Enabled {
