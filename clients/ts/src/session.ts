@@ -17,7 +17,7 @@
  * HttpOnly cookie no script can read, and stores only the short-lived access token.
  */
 import createClient, { type Client, type Middleware } from "openapi-fetch";
-import { AuthApiError, call, type ErrorBody, type paths, type Schemas, type TokenPair } from "./client.js";
+import { AuthApiError, call, type paths, type Schemas, type TokenPair } from "./client.js";
 import { defaultLock, type SessionLock } from "./locks.js";
 
 export type { SessionLock } from "./locks.js";
@@ -360,4 +360,3 @@ export function createAuthSession(options: AuthSessionOptions): AuthSession {
   };
 }
 
-export type { ErrorBody };

@@ -17,6 +17,14 @@ export interface Tally {
 
 const now = () => performance.timeOrigin + performance.now();
 
+/** How long each scenario calls the service: three or more lifetimes of its 2 s access tokens. */
+export const RUN_MS = 6_000;
+// iat and exp are whole seconds, so a 2 s token has 1 to 2 s left when it arrives, and is
+// refreshed a third of its life early: one refresh every 0.33 to 1.33 s, however many callers
+// and tabs there are. Without single-flight and the lock there would be one per caller.
+export const MIN_REFRESHES = 3;
+export const MAX_REFRESHES = 20;
+
 export function recordingFetch(inner: typeof fetch = globalThis.fetch.bind(globalThis)) {
   const tally: Tally = { statuses: {}, codes: {}, refreshes: [], maxRefreshesInFlight: 0 };
   let inFlight = 0;
