@@ -5,12 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"errors"
-	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -193,30 +188,10 @@ func TestGatewayCookieAndCORS(t *testing.T) {
 // (`npm test` in clients/ts: under Node.js and in Chromium, each against the
 // binary this package built, on SQLite).
 func TestTypeScriptSession(t *testing.T) {
-	dir := filepath.Join(moduleRoot, "clients/ts")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
-		missing(t, "clients/ts/node_modules is missing: run `npm ci` in clients/ts (make e2e does)")
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		missing(t, "npm is not installed: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, npm, "test")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "AUTH_SERVICE_BIN="+binPath)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			err = fmt.Errorf("%w (timed out)", err)
-		}
-		t.Fatalf("npm test: %v\n%s", err, out.String())
-	}
+	out := runNPMWithin(t, 6*time.Minute, []string{"AUTH_SERVICE_BIN=" + binPath}, "test")
 	// The tests' own summary lines: what each scenario did.
-	for _, line := range strings.Split(out.String(), "\n") {
+	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, "# ") && !strings.HasPrefix(line, "# Subtest") {
 			t.Log(strings.TrimPrefix(line, "# "))
 		}

@@ -471,6 +471,13 @@ func TestGateway(t *testing.T) {
 // bounded time and returns its output, failing the test if it fails.
 func runNPM(t *testing.T, script string, args ...string) string {
 	t.Helper()
+	return runNPMWithin(t, 3*time.Minute, nil, script, args...)
+}
+
+// runNPMWithin is runNPM with its own time bound and extra environment
+// ("K=V").
+func runNPMWithin(t *testing.T, timeout time.Duration, env []string, script string, args ...string) string {
+	t.Helper()
 	dir := filepath.Join(moduleRoot, "clients/ts")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
 		missing(t, "clients/ts/node_modules is missing: run `npm ci` in clients/ts (make e2e does)")
@@ -479,10 +486,13 @@ func runNPM(t *testing.T, script string, args ...string) string {
 	if err != nil {
 		missing(t, "npm is not installed: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, npm, append([]string{"run", "--silent", script, "--"}, args...)...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -130,15 +130,15 @@ func (c *cookieTransport) chosen(ctx context.Context, header *oapi.TokenTranspor
 
 // refreshToken returns the refresh token a refresh or logout presents, and
 // whether it chose the cookie transport (chosen's checks apply). The body's
-// token (body, "" when absent) wins; else the cookie's, which needs the
-// cookie transport chosen: the custom header is the CSRF defence.
-func (c *cookieTransport) refreshToken(ctx context.Context, header *oapi.TokenTransport, body string) (raw string, cookie bool, err error) {
+// token (body may be nil) wins; else the cookie's, which needs the cookie
+// transport chosen: the custom header is the CSRF defence.
+func (c *cookieTransport) refreshToken(ctx context.Context, header *oapi.TokenTransport, body *oapi.RefreshRequest) (raw string, cookie bool, err error) {
 	cookie, err = c.chosen(ctx, header)
 	switch jar := browserFrom(ctx).cookie; {
 	case err != nil:
 		return "", false, err
-	case body != "":
-		return body, cookie, nil
+	case body != nil && body.Refresh != "":
+		return body.Refresh, cookie, nil
 	case !c.Enabled:
 		// As before the cookie transport existed: DRF's field error.
 		return "", false, fieldErrors{"refresh": {"This field is required."}}

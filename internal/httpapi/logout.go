@@ -9,11 +9,8 @@ import (
 // Logout revokes the session of a refresh token, the body's or the
 // cookie's; in the cookie transport it also clears the cookie.
 func (h *Handler) Logout(ctx context.Context, req oapi.LogoutRequestObject) (oapi.LogoutResponseObject, error) {
-	var presented string
-	if req.Body != nil {
-		presented = req.Body.Refresh
-	}
-	raw, cookie, err := h.cookies.refreshToken(ctx, req.Params.XTokenTransport, presented)
+	// A LogoutRequest is a RefreshRequest by another name: {"refresh"}.
+	raw, cookie, err := h.cookies.refreshToken(ctx, req.Params.XTokenTransport, (*oapi.RefreshRequest)(req.Body))
 	if err != nil {
 		return nil, err
 	}

@@ -26,11 +26,7 @@ func (h *Handler) ObtainToken(ctx context.Context, req oapi.ObtainTokenRequestOb
 // RefreshToken rotates a refresh token, the body's or the cookie's, into a
 // new pair of the same session.
 func (h *Handler) RefreshToken(ctx context.Context, req oapi.RefreshTokenRequestObject) (oapi.RefreshTokenResponseObject, error) {
-	var presented string
-	if req.Body != nil {
-		presented = req.Body.Refresh
-	}
-	raw, cookie, err := h.cookies.refreshToken(ctx, req.Params.XTokenTransport, presented)
+	raw, cookie, err := h.cookies.refreshToken(ctx, req.Params.XTokenTransport, req.Body)
 	if err != nil {
 		return nil, err
 	}
