@@ -22,7 +22,7 @@ func (r *reader) origins(name string) []string {
 		o, ok := normalOrigin(raw)
 		if !ok {
 			if strings.Contains(raw, "*") {
-				r.fail(name, "%q: wildcards are not allowed (credentials are); list each origin exactly", raw)
+				r.fail(name, "%q: wildcards are refused, since responses allow credentials (the refresh cookie); list each origin exactly", raw)
 			} else {
 				r.fail(name, "%q is not an origin: want scheme://host[:port] with http or https, no path, as in https://shop.example.com", raw)
 			}

@@ -109,6 +109,8 @@ class BroadcastMutex {
   /** Other realms' open claims: their timestamp and when this realm heard of them. */
   private readonly claims = new Map<string, { ts: number; heard: number }>();
   private holding = false;
+  /** This realm's open claim, while it waits to see whether another is earlier. */
+  private claiming: number | undefined;
   private wake: (() => void) | undefined;
 
   constructor(
@@ -127,8 +129,12 @@ class BroadcastMutex {
     switch (m.type) {
       case "claim":
         this.claims.set(m.id, { ts: m.ts, heard: now });
-        // A holder answers every claim, so a late claimer backs off.
+        // A holder answers every claim, and so does an earlier claim, so that a realm that
+        // opened its channel after they were announced (a new tab) still backs off.
         if (this.holding) this.post({ type: "held", id: this.id, leaseMs: this.leaseMs });
+        else if (this.claiming !== undefined && (this.claiming < m.ts || (this.claiming === m.ts && this.id < m.id))) {
+          this.post({ type: "claim", id: this.id, ts: this.claiming });
+        }
         break;
       case "held":
         this.claims.delete(m.id);
@@ -173,8 +179,14 @@ class BroadcastMutex {
         this.wake = undefined;
       }
       const ts = Date.now();
+      this.claiming = ts;
       this.post({ type: "claim", id: this.id, ts });
       await sleep(this.settleMs);
+      // One more turn of the event loop: after a pause (a busy machine, a throttled tab) the
+      // settle timers of two realms can fire before either has handled the other's claim, which
+      // waits as a message; the messages that had arrived are handled first.
+      await sleep(1);
+      this.claiming = undefined;
       if (!this.contested(ts)) {
         this.holding = true;
         this.post({ type: "held", id: this.id, leaseMs: this.leaseMs });

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createAuthClient } from "../client.js";
-import { createAuthSession, memoryStorage, SessionEndedError, type AuthSession, type TokenTransport } from "../session.js";
+import { broadcastChannelLock, createAuthSession, memoryStorage, SessionEndedError, type AuthSession, type TokenTransport } from "../session.js";
 import { hammer, MAX_REFRESHES, MIN_REFRESHES, overlappingRefreshes, recordingFetch, RUN_MS, type Tally } from "./recorder.js";
 import { startService, type RunningService } from "./service.js";
 
@@ -165,5 +165,45 @@ describe("createAuthSession against auth-service", () => {
     await reloaded.logout();
     const fresh = createAuthSession({ baseUrl: svc.url, storage: memoryStorage(), transport: "cookie", fetch: browser.fetch });
     assert.equal(await fresh.resume(), false, "no cookie, no session");
+  });
+});
+
+describe("broadcastChannelLock (the fallback without Web Locks)", () => {
+  test("one holder at a time, also for a tab that opens its channel while another claims", async () => {
+    let inside = 0;
+    let most = 0;
+    const section = async () => {
+      most = Math.max(most, ++inside);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inside--;
+    };
+    // Each trial: one tab claims; a new tab opens its channel (first use) during that claim's
+    // settle time, or just after it, and claims too.
+    const trials = 40;
+    for (let i = 0; i < trials; i++) {
+      const [first, late] = [broadcastChannelLock(), broadcastChannelLock()];
+      const delayMs = (i % 10) * 6;
+      await Promise.all([
+        first.run("refresh", section),
+        new Promise((resolve) => setTimeout(resolve, delayMs)).then(() => late.run("refresh", section)),
+      ]);
+      first.close();
+      late.close();
+    }
+    // And under load: three tabs, two callers each, for 2 s.
+    const tabs = [broadcastChannelLock(), broadcastChannelLock(), broadcastChannelLock()];
+    let sections = 0;
+    const deadline = Date.now() + 2_000;
+    const worker = async (lock: (typeof tabs)[number]) => {
+      while (Date.now() < deadline) {
+        await lock.run("refresh", section);
+        sections++;
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 30));
+      }
+    };
+    await Promise.all(tabs.flatMap((lock) => [worker(lock), worker(lock)]));
+    for (const lock of tabs) lock.close();
+    console.log(`broadcastChannelLock: ${trials} late-tab trials, then 3 tabs x 2 callers for 2 s (${sections} sections): at most ${most} inside at once`);
+    assert.equal(most, 1);
   });
 });
