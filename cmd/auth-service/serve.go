@@ -58,7 +58,12 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err := svc.RecordKeysLoaded(ctx); err != nil {
 		return fmt.Errorf("%w (has `auth-service migrate` run?)", err)
 	}
-	opts := httpapi.Options{Log: log, JWKSMaxAge: cfg.JWKSMaxAge}
+	opts := httpapi.Options{
+		Log:                log,
+		JWKSMaxAge:         cfg.JWKSMaxAge,
+		RefreshCookie:      httpapi.RefreshCookie{Enabled: cfg.RefreshCookie, Insecure: cfg.CookieInsecure, MaxAge: cfg.RefreshTTL},
+		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+	}
 	if cfg.MetricsAddr != "" {
 		m := newMetrics(st)
 		stopMetrics, err := serveMetrics(cfg.MetricsAddr, m, log)
@@ -99,7 +104,11 @@ func serve(ctx context.Context, e env, args []string) error {
 	background.Go(func() { svc.DispatchEvents(bgCtx, sender, auth.DefaultDispatchParams()) })
 	log.Info("listening", "addr", ln.Addr().String(), "algorithm", keys.Algorithm(),
 		"access_ttl", cfg.AccessTTL.String(), "refresh_ttl", cfg.RefreshTTL.String(),
-		"refresh_reuse_interval", cfg.ReuseInterval.String(), "jwt_leeway", cfg.JWTLeeway.String(), "signup_open", cfg.SignupOpen)
+		"refresh_reuse_interval", cfg.ReuseInterval.String(), "jwt_leeway", cfg.JWTLeeway.String(), "signup_open", cfg.SignupOpen,
+		"refresh_cookie", cfg.RefreshCookie, "cors_allowed_origins", cfg.CORSAllowedOrigins)
+	if cfg.RefreshCookie && cfg.CookieInsecure {
+		log.Warn("the refresh cookie is not Secure (AUTH_COOKIE_SECURE=false): for development over plain HTTP only")
+	}
 
 	select {
 	case err := <-serveErr:

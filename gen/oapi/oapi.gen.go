@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -88,6 +89,24 @@ func (e JWKUse) Valid() bool {
 	}
 }
 
+// Defines values for TokenTransport.
+const (
+	TokenTransportBody   TokenTransport = "body"
+	TokenTransportCookie TokenTransport = "cookie"
+)
+
+// Valid indicates whether the value is a known member of the TokenTransport enum.
+func (e TokenTransport) Valid() bool {
+	switch e {
+	case TokenTransportBody:
+		return true
+	case TokenTransportCookie:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookEventType.
 const (
 	AccountExists            WebhookEventType = "account_exists"
@@ -142,16 +161,27 @@ type Accepted struct {
 	Detail string `json:"detail"`
 }
 
+// AccessToken The cookie transport's answer: the access token only. The refresh token is in the
+// HttpOnly cookie, out of the reach of scripts.
+type AccessToken struct {
+	// Access A short-lived access token (JWT, `token_type` `access`).
+	//
+	// Example: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbmF0dXJl
+	Access string `json:"access"`
+}
+
 // Error The one error shape of the API.
 type Error struct {
 	// Code A stable machine-readable code, such as `invalid`, `parse_error`,
 	// `unsupported_media_type`, `payload_too_large`, `not_found`, `method_not_allowed`,
 	// `no_active_account`, `not_authenticated`, `token_not_valid`, `token_reused`,
 	// `user_not_found`, `user_inactive`, `throttled`, `bad_request`, `bad_gateway`,
-	// `service_unavailable`, `gateway_timeout`, `internal_error`; and `moved` on the 308
-	// that sends a path without its trailing slash to the documented one. Accounts:
-	// `signup_closed`, `one_time_token_invalid`, `wrong_password`, and the password policy's
-	// `password_too_short`, `password_too_long`, `password_too_common`,
+	// `service_unavailable`, `gateway_timeout`, `internal_error`; `csrf_failed` (403) for
+	// a cookie-transport request a browser on another site could have forged, and
+	// `origin_not_allowed` (403) for a CORS preflight from an origin not allowed; and
+	// `moved` on the 308 that sends a path without its trailing slash to the documented
+	// one. Accounts: `signup_closed`, `one_time_token_invalid`, `wrong_password`, and the
+	// password policy's `password_too_short`, `password_too_long`, `password_too_common`,
 	// `password_too_similar` (these four and `wrong_password` come with `fields`).
 	//
 	//
@@ -233,10 +263,11 @@ type LoginRequest struct {
 	Password string `json:"password"`
 }
 
-// LogoutRequest defines model for LogoutRequest.
+// LogoutRequest `refresh` is required unless the refresh cookie is sent instead (cookie transport);
+// without either the answer is 400 with `fields.refresh`.
 type LogoutRequest struct {
 	// Refresh Example: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJl
-	Refresh string `json:"refresh"`
+	Refresh string `json:"refresh,omitempty"`
 }
 
 // NewPassword A password the policy must accept: at least `AUTH_PASSWORD_MIN_LENGTH` (default 12) and at
@@ -290,10 +321,11 @@ type PasswordResetRequest struct {
 	Email string `json:"email"`
 }
 
-// RefreshRequest defines model for RefreshRequest.
+// RefreshRequest `refresh` is required unless the refresh cookie is sent instead (cookie transport);
+// without either the answer is 400 with `fields.refresh`.
 type RefreshRequest struct {
 	// Refresh Example: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJl
-	Refresh string `json:"refresh"`
+	Refresh string `json:"refresh,omitempty"`
 }
 
 // RegisterRequest defines model for RegisterRequest.
@@ -385,6 +417,15 @@ type TokenPair struct {
 	Refresh string `json:"refresh"`
 }
 
+// TokenResponse A `TokenPair` (the body transport, the default), or an `AccessToken` (the cookie
+// transport, `X-Token-Transport: cookie`).
+type TokenResponse struct {
+	union json.RawMessage
+}
+
+// TokenTransport Where the refresh token travels.
+type TokenTransport string
+
 // User defines model for User.
 type User struct {
 	// Email Example: user@example.com
@@ -470,8 +511,14 @@ type WebhookEventData struct {
 // Example: change
 type WebhookEventDataReason string
 
+// RefreshCookie defines model for RefreshCookie.
+type RefreshCookie = string
+
 // BadRequest The one error shape of the API.
 type BadRequest = Error
+
+// CSRFFailed The one error shape of the API.
+type CSRFFailed = Error
 
 // Forbidden The one error shape of the API.
 type Forbidden = Error
@@ -500,6 +547,41 @@ type Unauthorized = Error
 // UnsupportedMediaType The one error shape of the API.
 type UnsupportedMediaType = Error
 
+// LogoutParams defines parameters for Logout.
+type LogoutParams struct {
+	// XTokenTransport `cookie`: the refresh token travels in the HttpOnly refresh cookie instead of the body
+	// (needs `AUTH_REFRESH_COOKIE=on`, else 400). Also the CSRF defence of the cookie: a
+	// cross-site form cannot set this header, and a cross-origin script can only after a CORS
+	// preflight from an allowed origin. `body` (the default): tokens in the body, as always.
+	XTokenTransport *TokenTransport `json:"X-Token-Transport,omitempty"`
+
+	// RefreshCookie The refresh token, when the body has none (cookie transport). Named `refresh` where the
+	// deployment sets `AUTH_COOKIE_SECURE=false`.
+	RefreshCookie *RefreshCookie `form:"__Host-refresh,omitempty" json:"__Host-refresh,omitempty"`
+}
+
+// ObtainTokenParams defines parameters for ObtainToken.
+type ObtainTokenParams struct {
+	// XTokenTransport `cookie`: the refresh token travels in the HttpOnly refresh cookie instead of the body
+	// (needs `AUTH_REFRESH_COOKIE=on`, else 400). Also the CSRF defence of the cookie: a
+	// cross-site form cannot set this header, and a cross-origin script can only after a CORS
+	// preflight from an allowed origin. `body` (the default): tokens in the body, as always.
+	XTokenTransport *TokenTransport `json:"X-Token-Transport,omitempty"`
+}
+
+// RefreshTokenParams defines parameters for RefreshToken.
+type RefreshTokenParams struct {
+	// XTokenTransport `cookie`: the refresh token travels in the HttpOnly refresh cookie instead of the body
+	// (needs `AUTH_REFRESH_COOKIE=on`, else 400). Also the CSRF defence of the cookie: a
+	// cross-site form cannot set this header, and a cross-origin script can only after a CORS
+	// preflight from an allowed origin. `body` (the default): tokens in the body, as always.
+	XTokenTransport *TokenTransport `json:"X-Token-Transport,omitempty"`
+
+	// RefreshCookie The refresh token, when the body has none (cookie transport). Named `refresh` where the
+	// deployment sets `AUTH_COOKIE_SECURE=false`.
+	RefreshCookie *RefreshCookie `form:"__Host-refresh,omitempty" json:"__Host-refresh,omitempty"`
+}
+
 // LogoutJSONRequestBody defines body for Logout for application/json ContentType.
 type LogoutJSONRequestBody = LogoutRequest
 
@@ -527,6 +609,68 @@ type RefreshTokenJSONRequestBody = RefreshRequest
 // VerifyTokenJSONRequestBody defines body for VerifyToken for application/json ContentType.
 type VerifyTokenJSONRequestBody = VerifyRequest
 
+// AsTokenPair returns the union data inside the TokenResponse as a TokenPair
+func (t TokenResponse) AsTokenPair() (TokenPair, error) {
+	var body TokenPair
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTokenPair overwrites any union data inside the TokenResponse as the provided TokenPair
+func (t *TokenResponse) FromTokenPair(v TokenPair) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTokenPair performs a merge with any union data inside the TokenResponse, using the provided TokenPair
+func (t *TokenResponse) MergeTokenPair(v TokenPair) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAccessToken returns the union data inside the TokenResponse as a AccessToken
+func (t TokenResponse) AsAccessToken() (AccessToken, error) {
+	var body AccessToken
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAccessToken overwrites any union data inside the TokenResponse as the provided AccessToken
+func (t *TokenResponse) FromAccessToken(v AccessToken) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAccessToken performs a merge with any union data inside the TokenResponse, using the provided AccessToken
+func (t *TokenResponse) MergeAccessToken(v AccessToken) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TokenResponse) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TokenResponse) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // ServerInterface represents all server handlers.
 type ServerInterface interface {
 	// GetJWKS Publish the public keys that verify tokens
@@ -543,7 +687,7 @@ type ServerInterface interface {
 	GetHealth(w http.ResponseWriter, r *http.Request)
 	// Logout End the session of a refresh token
 	// (POST /auth/logout/)
-	Logout(w http.ResponseWriter, r *http.Request)
+	Logout(w http.ResponseWriter, r *http.Request, params LogoutParams)
 	// LogoutAll End every session of the authenticated user
 	// (POST /auth/logout/all/)
 	LogoutAll(w http.ResponseWriter, r *http.Request)
@@ -576,10 +720,10 @@ type ServerInterface interface {
 	EndSession(w http.ResponseWriter, r *http.Request, id string)
 	// ObtainToken Log in with email and password
 	// (POST /auth/token/)
-	ObtainToken(w http.ResponseWriter, r *http.Request)
+	ObtainToken(w http.ResponseWriter, r *http.Request, params ObtainTokenParams)
 	// RefreshToken Exchange a refresh token for a new token pair
 	// (POST /auth/token/refresh/)
-	RefreshToken(w http.ResponseWriter, r *http.Request)
+	RefreshToken(w http.ResponseWriter, r *http.Request, params RefreshTokenParams)
 	// VerifyToken Check that a token is valid and not revoked
 	// (POST /auth/token/verify/)
 	VerifyToken(w http.ResponseWriter, r *http.Request)
@@ -615,7 +759,7 @@ func (_ Unimplemented) GetHealth(w http.ResponseWriter, r *http.Request) {
 
 // Logout End the session of a refresh token
 // (POST /auth/logout/)
-func (_ Unimplemented) Logout(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) Logout(w http.ResponseWriter, r *http.Request, params LogoutParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -681,13 +825,13 @@ func (_ Unimplemented) EndSession(w http.ResponseWriter, r *http.Request, id str
 
 // ObtainToken Log in with email and password
 // (POST /auth/token/)
-func (_ Unimplemented) ObtainToken(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) ObtainToken(w http.ResponseWriter, r *http.Request, params ObtainTokenParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
 // RefreshToken Exchange a refresh token for a new token pair
 // (POST /auth/token/refresh/)
-func (_ Unimplemented) RefreshToken(w http.ResponseWriter, r *http.Request) {
+func (_ Unimplemented) RefreshToken(w http.ResponseWriter, r *http.Request, params RefreshTokenParams) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
 
@@ -777,8 +921,50 @@ func (siw *ServerInterfaceWrapper) GetHealth(w http.ResponseWriter, r *http.Requ
 // Logout operation middleware
 func (siw *ServerInterfaceWrapper) Logout(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params LogoutParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-Token-Transport" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Token-Transport")]; found {
+		var XTokenTransport TokenTransport
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Token-Transport", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Token-Transport", valueList[0], &XTokenTransport, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Token-Transport", Err: err})
+			return
+		}
+
+		params.XTokenTransport = &XTokenTransport
+
+	}
+
+	{
+		var cookie *http.Cookie
+
+		if cookie, err = r.Cookie("__Host-refresh"); err == nil {
+			var value RefreshCookie
+			err = runtime.BindStyledParameterWithOptions("simple", "__Host-refresh", cookie.Value, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+			if err != nil {
+				siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "__Host-refresh", Err: err})
+				return
+			}
+			params.RefreshCookie = &value
+
+		}
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.Logout(w, r)
+		siw.Handler.Logout(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -943,8 +1129,35 @@ func (siw *ServerInterfaceWrapper) EndSession(w http.ResponseWriter, r *http.Req
 // ObtainToken operation middleware
 func (siw *ServerInterfaceWrapper) ObtainToken(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params ObtainTokenParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-Token-Transport" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Token-Transport")]; found {
+		var XTokenTransport TokenTransport
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Token-Transport", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Token-Transport", valueList[0], &XTokenTransport, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Token-Transport", Err: err})
+			return
+		}
+
+		params.XTokenTransport = &XTokenTransport
+
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.ObtainToken(w, r)
+		siw.Handler.ObtainToken(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -957,8 +1170,50 @@ func (siw *ServerInterfaceWrapper) ObtainToken(w http.ResponseWriter, r *http.Re
 // RefreshToken operation middleware
 func (siw *ServerInterfaceWrapper) RefreshToken(w http.ResponseWriter, r *http.Request) {
 
+	var err error
+	_ = err
+
+	// Parameter object where we will unmarshal all parameters from the context
+	var params RefreshTokenParams
+
+	headers := r.Header
+
+	// ------------- Optional header parameter "X-Token-Transport" -------------
+	if valueList, found := headers[http.CanonicalHeaderKey("X-Token-Transport")]; found {
+		var XTokenTransport TokenTransport
+		n := len(valueList)
+		if n != 1 {
+			siw.ErrorHandlerFunc(w, r, &TooManyValuesForParamError{ParamName: "X-Token-Transport", Count: n})
+			return
+		}
+
+		err = runtime.BindStyledParameterWithOptions("simple", "X-Token-Transport", valueList[0], &XTokenTransport, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""})
+		if err != nil {
+			siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "X-Token-Transport", Err: err})
+			return
+		}
+
+		params.XTokenTransport = &XTokenTransport
+
+	}
+
+	{
+		var cookie *http.Cookie
+
+		if cookie, err = r.Cookie("__Host-refresh"); err == nil {
+			var value RefreshCookie
+			err = runtime.BindStyledParameterWithOptions("simple", "__Host-refresh", cookie.Value, &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationCookie, Explode: true, Required: false, Type: "string", Format: ""})
+			if err != nil {
+				siw.ErrorHandlerFunc(w, r, &InvalidParamFormatError{ParamName: "__Host-refresh", Err: err})
+				return
+			}
+			params.RefreshCookie = &value
+
+		}
+	}
+
 	handler := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		siw.Handler.RefreshToken(w, r)
+		siw.Handler.RefreshToken(w, r, params)
 	}))
 
 	for _, middleware := range siw.HandlerMiddlewares {
@@ -1154,6 +1409,8 @@ func HandlerWithOptions(si ServerInterface, options ChiServerOptions) http.Handl
 }
 
 type BadRequestJSONResponse Error
+
+type CSRFFailedJSONResponse Error
 
 type ForbiddenJSONResponse Error
 
@@ -1457,17 +1714,26 @@ func (response GetHealth500JSONResponse) VisitGetHealthResponse(w http.ResponseW
 }
 
 type LogoutRequestObject struct {
-	Body *LogoutJSONRequestBody
+	Params LogoutParams
+	Body   *LogoutJSONRequestBody
 }
 
 type LogoutResponseObject interface {
 	VisitLogoutResponse(w http.ResponseWriter) error
 }
 
+type Logout204ResponseHeaders struct {
+	SetCookie *string
+}
+
 type Logout204Response struct {
+	Headers Logout204ResponseHeaders
 }
 
 func (response Logout204Response) VisitLogoutResponse(w http.ResponseWriter) error {
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
 	w.WriteHeader(204)
 	return nil
 }
@@ -1497,6 +1763,20 @@ func (response Logout401JSONResponse) VisitLogoutResponse(w http.ResponseWriter)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type Logout403JSONResponse struct{ CSRFFailedJSONResponse }
+
+func (response Logout403JSONResponse) VisitLogoutResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2231,22 +2511,33 @@ func (response EndSession500JSONResponse) VisitEndSessionResponse(w http.Respons
 }
 
 type ObtainTokenRequestObject struct {
-	Body *ObtainTokenJSONRequestBody
+	Params ObtainTokenParams
+	Body   *ObtainTokenJSONRequestBody
 }
 
 type ObtainTokenResponseObject interface {
 	VisitObtainTokenResponse(w http.ResponseWriter) error
 }
 
-type ObtainToken200JSONResponse TokenPair
+type ObtainToken200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type ObtainToken200JSONResponse struct {
+	Body    TokenResponse
+	Headers ObtainToken200ResponseHeaders
+}
 
 func (response ObtainToken200JSONResponse) VisitObtainTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2277,6 +2568,20 @@ func (response ObtainToken401JSONResponse) VisitObtainTokenResponse(w http.Respo
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type ObtainToken403JSONResponse struct{ CSRFFailedJSONResponse }
+
+func (response ObtainToken403JSONResponse) VisitObtainTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2343,22 +2648,33 @@ func (response ObtainToken500JSONResponse) VisitObtainTokenResponse(w http.Respo
 }
 
 type RefreshTokenRequestObject struct {
-	Body *RefreshTokenJSONRequestBody
+	Params RefreshTokenParams
+	Body   *RefreshTokenJSONRequestBody
 }
 
 type RefreshTokenResponseObject interface {
 	VisitRefreshTokenResponse(w http.ResponseWriter) error
 }
 
-type RefreshToken200JSONResponse TokenPair
+type RefreshToken200ResponseHeaders struct {
+	SetCookie *string
+}
+
+type RefreshToken200JSONResponse struct {
+	Body    TokenResponse
+	Headers RefreshToken200ResponseHeaders
+}
 
 func (response RefreshToken200JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
 
 	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+	if err := json.NewEncoder(&buf).Encode(response.Body); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if response.Headers.SetCookie != nil {
+		w.Header().Set("Set-Cookie", fmt.Sprint(*response.Headers.SetCookie))
+	}
 	w.WriteHeader(200)
 	_, err := buf.WriteTo(w)
 	return err
@@ -2389,6 +2705,20 @@ func (response RefreshToken401JSONResponse) VisitRefreshTokenResponse(w http.Res
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("WWW-Authenticate", fmt.Sprint(response.Headers.WWWAuthenticate))
 	w.WriteHeader(401)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type RefreshToken403JSONResponse struct{ CSRFFailedJSONResponse }
+
+func (response RefreshToken403JSONResponse) VisitRefreshTokenResponse(w http.ResponseWriter) error {
+
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(response); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(403)
 	_, err := buf.WriteTo(w)
 	return err
 }
@@ -2728,15 +3058,20 @@ func (sh *strictHandler) GetHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 // Logout operation middleware
-func (sh *strictHandler) Logout(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) Logout(w http.ResponseWriter, r *http.Request, params LogoutParams) {
 	var request LogoutRequestObject
+
+	request.Params = params
 
 	var body LogoutJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
-		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-		return
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
 	}
-	request.Body = &body
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.Logout(ctx, request.(LogoutRequestObject))
@@ -3036,8 +3371,10 @@ func (sh *strictHandler) EndSession(w http.ResponseWriter, r *http.Request, id s
 }
 
 // ObtainToken operation middleware
-func (sh *strictHandler) ObtainToken(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) ObtainToken(w http.ResponseWriter, r *http.Request, params ObtainTokenParams) {
 	var request ObtainTokenRequestObject
+
+	request.Params = params
 
 	var body ObtainTokenJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
@@ -3067,15 +3404,20 @@ func (sh *strictHandler) ObtainToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // RefreshToken operation middleware
-func (sh *strictHandler) RefreshToken(w http.ResponseWriter, r *http.Request) {
+func (sh *strictHandler) RefreshToken(w http.ResponseWriter, r *http.Request, params RefreshTokenParams) {
 	var request RefreshTokenRequestObject
+
+	request.Params = params
 
 	var body RefreshTokenJSONRequestBody
 	if err := runtime.BindJSONBody(r, &body); err != nil {
-		sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
-		return
+		if !errors.Is(err, io.EOF) {
+			sh.options.RequestErrorHandlerFunc(w, r, fmt.Errorf("can't decode JSON body: %w", err))
+			return
+		}
+	} else {
+		request.Body = &body
 	}
-	request.Body = &body
 
 	handler := func(ctx context.Context, w http.ResponseWriter, r *http.Request, request interface{}) (interface{}, error) {
 		return sh.ssi.RefreshToken(ctx, request.(RefreshTokenRequestObject))

@@ -89,6 +89,24 @@ func (e JWKUse) Valid() bool {
 	}
 }
 
+// Defines values for TokenTransport.
+const (
+	TokenTransportBody   TokenTransport = "body"
+	TokenTransportCookie TokenTransport = "cookie"
+)
+
+// Valid indicates whether the value is a known member of the TokenTransport enum.
+func (e TokenTransport) Valid() bool {
+	switch e {
+	case TokenTransportBody:
+		return true
+	case TokenTransportCookie:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for WebhookEventType.
 const (
 	AccountExists            WebhookEventType = "account_exists"
@@ -143,16 +161,27 @@ type Accepted struct {
 	Detail string `json:"detail"`
 }
 
+// AccessToken The cookie transport's answer: the access token only. The refresh token is in the
+// HttpOnly cookie, out of the reach of scripts.
+type AccessToken struct {
+	// Access A short-lived access token (JWT, `token_type` `access`).
+	//
+	// Example: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbmF0dXJl
+	Access string `json:"access"`
+}
+
 // Error The one error shape of the API.
 type Error struct {
 	// Code A stable machine-readable code, such as `invalid`, `parse_error`,
 	// `unsupported_media_type`, `payload_too_large`, `not_found`, `method_not_allowed`,
 	// `no_active_account`, `not_authenticated`, `token_not_valid`, `token_reused`,
 	// `user_not_found`, `user_inactive`, `throttled`, `bad_request`, `bad_gateway`,
-	// `service_unavailable`, `gateway_timeout`, `internal_error`; and `moved` on the 308
-	// that sends a path without its trailing slash to the documented one. Accounts:
-	// `signup_closed`, `one_time_token_invalid`, `wrong_password`, and the password policy's
-	// `password_too_short`, `password_too_long`, `password_too_common`,
+	// `service_unavailable`, `gateway_timeout`, `internal_error`; `csrf_failed` (403) for
+	// a cookie-transport request a browser on another site could have forged, and
+	// `origin_not_allowed` (403) for a CORS preflight from an origin not allowed; and
+	// `moved` on the 308 that sends a path without its trailing slash to the documented
+	// one. Accounts: `signup_closed`, `one_time_token_invalid`, `wrong_password`, and the
+	// password policy's `password_too_short`, `password_too_long`, `password_too_common`,
 	// `password_too_similar` (these four and `wrong_password` come with `fields`).
 	//
 	//
@@ -234,10 +263,11 @@ type LoginRequest struct {
 	Password string `json:"password"`
 }
 
-// LogoutRequest defines model for LogoutRequest.
+// LogoutRequest `refresh` is required unless the refresh cookie is sent instead (cookie transport);
+// without either the answer is 400 with `fields.refresh`.
 type LogoutRequest struct {
 	// Refresh Example: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJl
-	Refresh string `json:"refresh"`
+	Refresh string `json:"refresh,omitempty"`
 }
 
 // NewPassword A password the policy must accept: at least `AUTH_PASSWORD_MIN_LENGTH` (default 12) and at
@@ -291,10 +321,11 @@ type PasswordResetRequest struct {
 	Email string `json:"email"`
 }
 
-// RefreshRequest defines model for RefreshRequest.
+// RefreshRequest `refresh` is required unless the refresh cookie is sent instead (cookie transport);
+// without either the answer is 400 with `fields.refresh`.
 type RefreshRequest struct {
 	// Refresh Example: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJl
-	Refresh string `json:"refresh"`
+	Refresh string `json:"refresh,omitempty"`
 }
 
 // RegisterRequest defines model for RegisterRequest.
@@ -386,6 +417,15 @@ type TokenPair struct {
 	Refresh string `json:"refresh"`
 }
 
+// TokenResponse A `TokenPair` (the body transport, the default), or an `AccessToken` (the cookie
+// transport, `X-Token-Transport: cookie`).
+type TokenResponse struct {
+	union json.RawMessage
+}
+
+// TokenTransport Where the refresh token travels.
+type TokenTransport string
+
 // User defines model for User.
 type User struct {
 	// Email Example: user@example.com
@@ -471,8 +511,14 @@ type WebhookEventData struct {
 // Example: change
 type WebhookEventDataReason string
 
+// RefreshCookie defines model for RefreshCookie.
+type RefreshCookie = string
+
 // BadRequest The one error shape of the API.
 type BadRequest = Error
+
+// CSRFFailed The one error shape of the API.
+type CSRFFailed = Error
 
 // Forbidden The one error shape of the API.
 type Forbidden = Error
@@ -501,6 +547,41 @@ type Unauthorized = Error
 // UnsupportedMediaType The one error shape of the API.
 type UnsupportedMediaType = Error
 
+// LogoutParams defines parameters for Logout.
+type LogoutParams struct {
+	// XTokenTransport `cookie`: the refresh token travels in the HttpOnly refresh cookie instead of the body
+	// (needs `AUTH_REFRESH_COOKIE=on`, else 400). Also the CSRF defence of the cookie: a
+	// cross-site form cannot set this header, and a cross-origin script can only after a CORS
+	// preflight from an allowed origin. `body` (the default): tokens in the body, as always.
+	XTokenTransport *TokenTransport `json:"X-Token-Transport,omitempty"`
+
+	// RefreshCookie The refresh token, when the body has none (cookie transport). Named `refresh` where the
+	// deployment sets `AUTH_COOKIE_SECURE=false`.
+	RefreshCookie *RefreshCookie `form:"__Host-refresh,omitempty" json:"__Host-refresh,omitempty"`
+}
+
+// ObtainTokenParams defines parameters for ObtainToken.
+type ObtainTokenParams struct {
+	// XTokenTransport `cookie`: the refresh token travels in the HttpOnly refresh cookie instead of the body
+	// (needs `AUTH_REFRESH_COOKIE=on`, else 400). Also the CSRF defence of the cookie: a
+	// cross-site form cannot set this header, and a cross-origin script can only after a CORS
+	// preflight from an allowed origin. `body` (the default): tokens in the body, as always.
+	XTokenTransport *TokenTransport `json:"X-Token-Transport,omitempty"`
+}
+
+// RefreshTokenParams defines parameters for RefreshToken.
+type RefreshTokenParams struct {
+	// XTokenTransport `cookie`: the refresh token travels in the HttpOnly refresh cookie instead of the body
+	// (needs `AUTH_REFRESH_COOKIE=on`, else 400). Also the CSRF defence of the cookie: a
+	// cross-site form cannot set this header, and a cross-origin script can only after a CORS
+	// preflight from an allowed origin. `body` (the default): tokens in the body, as always.
+	XTokenTransport *TokenTransport `json:"X-Token-Transport,omitempty"`
+
+	// RefreshCookie The refresh token, when the body has none (cookie transport). Named `refresh` where the
+	// deployment sets `AUTH_COOKIE_SECURE=false`.
+	RefreshCookie *RefreshCookie `form:"__Host-refresh,omitempty" json:"__Host-refresh,omitempty"`
+}
+
 // LogoutJSONRequestBody defines body for Logout for application/json ContentType.
 type LogoutJSONRequestBody = LogoutRequest
 
@@ -527,6 +608,68 @@ type RefreshTokenJSONRequestBody = RefreshRequest
 
 // VerifyTokenJSONRequestBody defines body for VerifyToken for application/json ContentType.
 type VerifyTokenJSONRequestBody = VerifyRequest
+
+// AsTokenPair returns the union data inside the TokenResponse as a TokenPair
+func (t TokenResponse) AsTokenPair() (TokenPair, error) {
+	var body TokenPair
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTokenPair overwrites any union data inside the TokenResponse as the provided TokenPair
+func (t *TokenResponse) FromTokenPair(v TokenPair) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTokenPair performs a merge with any union data inside the TokenResponse, using the provided TokenPair
+func (t *TokenResponse) MergeTokenPair(v TokenPair) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsAccessToken returns the union data inside the TokenResponse as a AccessToken
+func (t TokenResponse) AsAccessToken() (AccessToken, error) {
+	var body AccessToken
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromAccessToken overwrites any union data inside the TokenResponse as the provided AccessToken
+func (t *TokenResponse) FromAccessToken(v AccessToken) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeAccessToken performs a merge with any union data inside the TokenResponse, using the provided AccessToken
+func (t *TokenResponse) MergeAccessToken(v AccessToken) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t TokenResponse) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *TokenResponse) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
 
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
@@ -638,19 +781,27 @@ type ClientInterface interface {
 	//
 	// Revokes the session the refresh token belongs to. Repeating it is harmless.
 	//
+	// The refresh token is the body's `refresh` or, as for refresh, the refresh cookie (with
+	// `X-Token-Transport: cookie` and an allowed `Origin`). With `X-Token-Transport: cookie`
+	// the response also clears the cookie (`Max-Age=0`).
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /auth/logout/ (the `Logout` operationId).
-	LogoutWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	LogoutWithBody(ctx context.Context, params *LogoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// Logout End the session of a refresh token
 	//
 	// Revokes the session the refresh token belongs to. Repeating it is harmless.
 	//
+	// The refresh token is the body's `refresh` or, as for refresh, the refresh cookie (with
+	// `X-Token-Transport: cookie` and an allowed `Origin`). With `X-Token-Transport: cookie`
+	// the response also clears the cookie (`Max-Age=0`).
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /auth/logout/ (the `Logout` operationId).
-	Logout(ctx context.Context, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	Logout(ctx context.Context, params *LogoutParams, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// LogoutAll End every session of the authenticated user
 	//
@@ -807,7 +958,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /auth/token/ (the `ObtainToken` operationId).
-	ObtainTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ObtainTokenWithBody(ctx context.Context, params *ObtainTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ObtainToken Log in with email and password
 	//
@@ -817,7 +968,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /auth/token/ (the `ObtainToken` operationId).
-	ObtainToken(ctx context.Context, body ObtainTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	ObtainToken(ctx context.Context, params *ObtainTokenParams, body ObtainTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RefreshTokenWithBody Exchange a refresh token for a new token pair
 	//
@@ -828,10 +979,15 @@ type ClientInterface interface {
 	// that same pair, once per holder; see the README, "Sessions, rotation and the grace
 	// interval".
 	//
+	// The refresh token is the body's `refresh`, or, when the body has none and the cookie
+	// transport is enabled, the refresh cookie; the cookie needs `X-Token-Transport: cookie`
+	// and an allowed `Origin` (403 `csrf_failed` otherwise). Neither: 400 with
+	// `fields.refresh`.
+	//
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /auth/token/refresh/ (the `RefreshToken` operationId).
-	RefreshTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RefreshTokenWithBody(ctx context.Context, params *RefreshTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RefreshToken Exchange a refresh token for a new token pair
 	//
@@ -842,10 +998,15 @@ type ClientInterface interface {
 	// that same pair, once per holder; see the README, "Sessions, rotation and the grace
 	// interval".
 	//
+	// The refresh token is the body's `refresh`, or, when the body has none and the cookie
+	// transport is enabled, the refresh cookie; the cookie needs `X-Token-Transport: cookie`
+	// and an allowed `Origin` (403 `csrf_failed` otherwise). Neither: 400 with
+	// `fields.refresh`.
+	//
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /auth/token/refresh/ (the `RefreshToken` operationId).
-	RefreshToken(ctx context.Context, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	RefreshToken(ctx context.Context, params *RefreshTokenParams, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// VerifyTokenWithBody Check that a token is valid and not revoked
 	//
@@ -946,11 +1107,15 @@ func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (
 //
 // Revokes the session the refresh token belongs to. Repeating it is harmless.
 //
+// The refresh token is the body's `refresh` or, as for refresh, the refresh cookie (with
+// `X-Token-Transport: cookie` and an allowed `Origin`). With `X-Token-Transport: cookie`
+// the response also clears the cookie (`Max-Age=0`).
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /auth/logout/ (the `Logout` operationId).
-func (c *Client) LogoutWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewLogoutRequestWithBody(c.Server, contentType, body)
+func (c *Client) LogoutWithBody(ctx context.Context, params *LogoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLogoutRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -965,11 +1130,15 @@ func (c *Client) LogoutWithBody(ctx context.Context, contentType string, body io
 //
 // Revokes the session the refresh token belongs to. Repeating it is harmless.
 //
+// The refresh token is the body's `refresh` or, as for refresh, the refresh cookie (with
+// `X-Token-Transport: cookie` and an allowed `Origin`). With `X-Token-Transport: cookie`
+// the response also clears the cookie (`Max-Age=0`).
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /auth/logout/ (the `Logout` operationId).
-func (c *Client) Logout(ctx context.Context, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewLogoutRequest(c.Server, body)
+func (c *Client) Logout(ctx context.Context, params *LogoutParams, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewLogoutRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1285,8 +1454,8 @@ func (c *Client) EndSession(ctx context.Context, id string, reqEditors ...Reques
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /auth/token/ (the `ObtainToken` operationId).
-func (c *Client) ObtainTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewObtainTokenRequestWithBody(c.Server, contentType, body)
+func (c *Client) ObtainTokenWithBody(ctx context.Context, params *ObtainTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewObtainTokenRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1305,8 +1474,8 @@ func (c *Client) ObtainTokenWithBody(ctx context.Context, contentType string, bo
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /auth/token/ (the `ObtainToken` operationId).
-func (c *Client) ObtainToken(ctx context.Context, body ObtainTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewObtainTokenRequest(c.Server, body)
+func (c *Client) ObtainToken(ctx context.Context, params *ObtainTokenParams, body ObtainTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewObtainTokenRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1326,11 +1495,16 @@ func (c *Client) ObtainToken(ctx context.Context, body ObtainTokenJSONRequestBod
 // that same pair, once per holder; see the README, "Sessions, rotation and the grace
 // interval".
 //
+// The refresh token is the body's `refresh`, or, when the body has none and the cookie
+// transport is enabled, the refresh cookie; the cookie needs `X-Token-Transport: cookie`
+// and an allowed `Origin` (403 `csrf_failed` otherwise). Neither: 400 with
+// `fields.refresh`.
+//
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /auth/token/refresh/ (the `RefreshToken` operationId).
-func (c *Client) RefreshTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRefreshTokenRequestWithBody(c.Server, contentType, body)
+func (c *Client) RefreshTokenWithBody(ctx context.Context, params *RefreshTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefreshTokenRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1350,11 +1524,16 @@ func (c *Client) RefreshTokenWithBody(ctx context.Context, contentType string, b
 // that same pair, once per holder; see the README, "Sessions, rotation and the grace
 // interval".
 //
+// The refresh token is the body's `refresh`, or, when the body has none and the cookie
+// transport is enabled, the refresh cookie; the cookie needs `X-Token-Transport: cookie`
+// and an allowed `Origin` (403 `csrf_failed` otherwise). Neither: 400 with
+// `fields.refresh`.
+//
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /auth/token/refresh/ (the `RefreshToken` operationId).
-func (c *Client) RefreshToken(ctx context.Context, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewRefreshTokenRequest(c.Server, body)
+func (c *Client) RefreshToken(ctx context.Context, params *RefreshTokenParams, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewRefreshTokenRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -1523,18 +1702,18 @@ func NewGetHealthRequest(server string) (*http.Request, error) {
 }
 
 // NewLogoutRequest calls the generic Logout builder with application/json body
-func NewLogoutRequest(server string, body LogoutJSONRequestBody) (*http.Request, error) {
+func NewLogoutRequest(server string, params *LogoutParams, body LogoutJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewLogoutRequestWithBody(server, "application/json", bodyReader)
+	return NewLogoutRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewLogoutRequestWithBody constructs an http.Request for the Logout method, with any body, and a specified content type
-func NewLogoutRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewLogoutRequestWithBody(server string, params *LogoutParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1559,6 +1738,38 @@ func NewLogoutRequestWithBody(server string, contentType string, body io.Reader)
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.XTokenTransport != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Token-Transport", *params.XTokenTransport, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Token-Transport", headerParam0)
+		}
+
+	}
+
+	if params != nil {
+
+		if params.RefreshCookie != nil {
+			var cookieParam0 string
+
+			cookieParam0, err = runtime.StyleParamWithOptions("simple", true, "__Host-refresh", *params.RefreshCookie, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationCookie, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			cookie0 := &http.Cookie{
+				Name:  "__Host-refresh",
+				Value: cookieParam0,
+			}
+			req.AddCookie(cookie0)
+		}
+	}
 	return req, nil
 }
 
@@ -1905,18 +2116,18 @@ func NewEndSessionRequest(server string, id string) (*http.Request, error) {
 }
 
 // NewObtainTokenRequest calls the generic ObtainToken builder with application/json body
-func NewObtainTokenRequest(server string, body ObtainTokenJSONRequestBody) (*http.Request, error) {
+func NewObtainTokenRequest(server string, params *ObtainTokenParams, body ObtainTokenJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewObtainTokenRequestWithBody(server, "application/json", bodyReader)
+	return NewObtainTokenRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewObtainTokenRequestWithBody constructs an http.Request for the ObtainToken method, with any body, and a specified content type
-func NewObtainTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewObtainTokenRequestWithBody(server string, params *ObtainTokenParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1941,22 +2152,37 @@ func NewObtainTokenRequestWithBody(server string, contentType string, body io.Re
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.XTokenTransport != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Token-Transport", *params.XTokenTransport, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Token-Transport", headerParam0)
+		}
+
+	}
+
 	return req, nil
 }
 
 // NewRefreshTokenRequest calls the generic RefreshToken builder with application/json body
-func NewRefreshTokenRequest(server string, body RefreshTokenJSONRequestBody) (*http.Request, error) {
+func NewRefreshTokenRequest(server string, params *RefreshTokenParams, body RefreshTokenJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewRefreshTokenRequestWithBody(server, "application/json", bodyReader)
+	return NewRefreshTokenRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewRefreshTokenRequestWithBody constructs an http.Request for the RefreshToken method, with any body, and a specified content type
-func NewRefreshTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewRefreshTokenRequestWithBody(server string, params *RefreshTokenParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -1981,6 +2207,38 @@ func NewRefreshTokenRequestWithBody(server string, contentType string, body io.R
 
 	req.Header.Add("Content-Type", contentType)
 
+	if params != nil {
+
+		if params.XTokenTransport != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Token-Transport", *params.XTokenTransport, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Token-Transport", headerParam0)
+		}
+
+	}
+
+	if params != nil {
+
+		if params.RefreshCookie != nil {
+			var cookieParam0 string
+
+			cookieParam0, err = runtime.StyleParamWithOptions("simple", true, "__Host-refresh", *params.RefreshCookie, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationCookie, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			cookie0 := &http.Cookie{
+				Name:  "__Host-refresh",
+				Value: cookieParam0,
+			}
+			req.AddCookie(cookie0)
+		}
+	}
 	return req, nil
 }
 
@@ -2112,19 +2370,27 @@ type ClientWithResponsesInterface interface {
 	//
 	// Revokes the session the refresh token belongs to. Repeating it is harmless.
 	//
+	// The refresh token is the body's `refresh` or, as for refresh, the refresh cookie (with
+	// `X-Token-Transport: cookie` and an allowed `Origin`). With `X-Token-Transport: cookie`
+	// the response also clears the cookie (`Max-Age=0`).
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /auth/logout/ (the `Logout` operationId).
-	LogoutWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
+	LogoutWithBodyWithResponse(ctx context.Context, params *LogoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
 
 	// LogoutWithResponse End the session of a refresh token
 	//
 	// Revokes the session the refresh token belongs to. Repeating it is harmless.
 	//
+	// The refresh token is the body's `refresh` or, as for refresh, the refresh cookie (with
+	// `X-Token-Transport: cookie` and an allowed `Origin`). With `X-Token-Transport: cookie`
+	// the response also clears the cookie (`Max-Age=0`).
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /auth/logout/ (the `Logout` operationId).
-	LogoutWithResponse(ctx context.Context, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
+	LogoutWithResponse(ctx context.Context, params *LogoutParams, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*LogoutResponse, error)
 
 	// LogoutAllWithResponse End every session of the authenticated user
 	//
@@ -2291,7 +2557,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /auth/token/ (the `ObtainToken` operationId).
-	ObtainTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ObtainTokenResponse, error)
+	ObtainTokenWithBodyWithResponse(ctx context.Context, params *ObtainTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ObtainTokenResponse, error)
 
 	// ObtainTokenWithResponse Log in with email and password
 	//
@@ -2301,7 +2567,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /auth/token/ (the `ObtainToken` operationId).
-	ObtainTokenWithResponse(ctx context.Context, body ObtainTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ObtainTokenResponse, error)
+	ObtainTokenWithResponse(ctx context.Context, params *ObtainTokenParams, body ObtainTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ObtainTokenResponse, error)
 
 	// RefreshTokenWithBodyWithResponse Exchange a refresh token for a new token pair
 	//
@@ -2312,10 +2578,15 @@ type ClientWithResponsesInterface interface {
 	// that same pair, once per holder; see the README, "Sessions, rotation and the grace
 	// interval".
 	//
+	// The refresh token is the body's `refresh`, or, when the body has none and the cookie
+	// transport is enabled, the refresh cookie; the cookie needs `X-Token-Transport: cookie`
+	// and an allowed `Origin` (403 `csrf_failed` otherwise). Neither: 400 with
+	// `fields.refresh`.
+	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /auth/token/refresh/ (the `RefreshToken` operationId).
-	RefreshTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error)
+	RefreshTokenWithBodyWithResponse(ctx context.Context, params *RefreshTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error)
 
 	// RefreshTokenWithResponse Exchange a refresh token for a new token pair
 	//
@@ -2326,10 +2597,15 @@ type ClientWithResponsesInterface interface {
 	// that same pair, once per holder; see the README, "Sessions, rotation and the grace
 	// interval".
 	//
+	// The refresh token is the body's `refresh`, or, when the body has none and the cookie
+	// transport is enabled, the refresh cookie; the cookie needs `X-Token-Transport: cookie`
+	// and an allowed `Origin` (403 `csrf_failed` otherwise). Neither: 400 with
+	// `fields.refresh`.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /auth/token/refresh/ (the `RefreshToken` operationId).
-	RefreshTokenWithResponse(ctx context.Context, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error)
+	RefreshTokenWithResponse(ctx context.Context, params *RefreshTokenParams, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error)
 
 	// VerifyTokenWithBodyWithResponse Check that a token is valid and not revoked
 	//
@@ -2567,6 +2843,11 @@ func (r GetHealthResponse) ContentType() string {
 	return ""
 }
 
+// LogoutResponse204Headers the declared response headers of an HTTP 204 response for Logout
+type LogoutResponse204Headers struct {
+	SetCookie *string
+}
+
 // LogoutResponse401Headers the declared response headers of an HTTP 401 response for Logout
 type LogoutResponse401Headers struct {
 	WWWAuthenticate string
@@ -2579,12 +2860,16 @@ type LogoutResponse struct {
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *CSRFFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *LogoutResponse204Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *LogoutResponse401Headers
 }
@@ -2597,6 +2882,11 @@ func (r LogoutResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r LogoutResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r LogoutResponse) GetJSON403() *CSRFFailed {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -3298,6 +3588,11 @@ func (r EndSessionResponse) ContentType() string {
 	return ""
 }
 
+// ObtainTokenResponse200Headers the declared response headers of an HTTP 200 response for ObtainToken
+type ObtainTokenResponse200Headers struct {
+	SetCookie *string
+}
+
 // ObtainTokenResponse401Headers the declared response headers of an HTTP 401 response for ObtainToken
 type ObtainTokenResponse401Headers struct {
 	WWWAuthenticate string
@@ -3312,11 +3607,13 @@ type ObtainTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *TokenPair
+	JSON200 *TokenResponse
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *CSRFFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
@@ -3325,6 +3622,8 @@ type ObtainTokenResponse struct {
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *ObtainTokenResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *ObtainTokenResponse401Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -3332,7 +3631,7 @@ type ObtainTokenResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r ObtainTokenResponse) GetJSON200() *TokenPair {
+func (r ObtainTokenResponse) GetJSON200() *TokenResponse {
 	return r.JSON200
 }
 
@@ -3344,6 +3643,11 @@ func (r ObtainTokenResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r ObtainTokenResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ObtainTokenResponse) GetJSON403() *CSRFFailed {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -3395,6 +3699,11 @@ func (r ObtainTokenResponse) ContentType() string {
 	return ""
 }
 
+// RefreshTokenResponse200Headers the declared response headers of an HTTP 200 response for RefreshToken
+type RefreshTokenResponse200Headers struct {
+	SetCookie *string
+}
+
 // RefreshTokenResponse401Headers the declared response headers of an HTTP 401 response for RefreshToken
 type RefreshTokenResponse401Headers struct {
 	WWWAuthenticate string
@@ -3404,23 +3713,27 @@ type RefreshTokenResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *TokenPair
+	JSON200 *TokenResponse
 	// JSON400 the response for an HTTP 400 `application/json` response
 	JSON400 *BadRequest
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *CSRFFailed
 	// JSON413 the response for an HTTP 413 `application/json` response
 	JSON413 *PayloadTooLarge
 	// JSON415 the response for an HTTP 415 `application/json` response
 	JSON415 *UnsupportedMediaType
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *InternalError
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *RefreshTokenResponse200Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *RefreshTokenResponse401Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r RefreshTokenResponse) GetJSON200() *TokenPair {
+func (r RefreshTokenResponse) GetJSON200() *TokenResponse {
 	return r.JSON200
 }
 
@@ -3432,6 +3745,11 @@ func (r RefreshTokenResponse) GetJSON400() *BadRequest {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r RefreshTokenResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r RefreshTokenResponse) GetJSON403() *CSRFFailed {
+	return r.JSON403
 }
 
 // GetJSON413 returns the response for an HTTP 413 `application/json` response
@@ -3629,11 +3947,15 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 //
 // Revokes the session the refresh token belongs to. Repeating it is harmless.
 //
+// The refresh token is the body's `refresh` or, as for refresh, the refresh cookie (with
+// `X-Token-Transport: cookie` and an allowed `Origin`). With `X-Token-Transport: cookie`
+// the response also clears the cookie (`Max-Age=0`).
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /auth/logout/ (the `Logout` operationId).
-func (c *ClientWithResponses) LogoutWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LogoutResponse, error) {
-	rsp, err := c.LogoutWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) LogoutWithBodyWithResponse(ctx context.Context, params *LogoutParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*LogoutResponse, error) {
+	rsp, err := c.LogoutWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3644,11 +3966,15 @@ func (c *ClientWithResponses) LogoutWithBodyWithResponse(ctx context.Context, co
 //
 // Revokes the session the refresh token belongs to. Repeating it is harmless.
 //
+// The refresh token is the body's `refresh` or, as for refresh, the refresh cookie (with
+// `X-Token-Transport: cookie` and an allowed `Origin`). With `X-Token-Transport: cookie`
+// the response also clears the cookie (`Max-Age=0`).
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /auth/logout/ (the `Logout` operationId).
-func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*LogoutResponse, error) {
-	rsp, err := c.Logout(ctx, body, reqEditors...)
+func (c *ClientWithResponses) LogoutWithResponse(ctx context.Context, params *LogoutParams, body LogoutJSONRequestBody, reqEditors ...RequestEditorFn) (*LogoutResponse, error) {
+	rsp, err := c.Logout(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3910,8 +4236,8 @@ func (c *ClientWithResponses) EndSessionWithResponse(ctx context.Context, id str
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /auth/token/ (the `ObtainToken` operationId).
-func (c *ClientWithResponses) ObtainTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ObtainTokenResponse, error) {
-	rsp, err := c.ObtainTokenWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) ObtainTokenWithBodyWithResponse(ctx context.Context, params *ObtainTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ObtainTokenResponse, error) {
+	rsp, err := c.ObtainTokenWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3926,8 +4252,8 @@ func (c *ClientWithResponses) ObtainTokenWithBodyWithResponse(ctx context.Contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /auth/token/ (the `ObtainToken` operationId).
-func (c *ClientWithResponses) ObtainTokenWithResponse(ctx context.Context, body ObtainTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ObtainTokenResponse, error) {
-	rsp, err := c.ObtainToken(ctx, body, reqEditors...)
+func (c *ClientWithResponses) ObtainTokenWithResponse(ctx context.Context, params *ObtainTokenParams, body ObtainTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*ObtainTokenResponse, error) {
+	rsp, err := c.ObtainToken(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3943,11 +4269,16 @@ func (c *ClientWithResponses) ObtainTokenWithResponse(ctx context.Context, body 
 // that same pair, once per holder; see the README, "Sessions, rotation and the grace
 // interval".
 //
+// The refresh token is the body's `refresh`, or, when the body has none and the cookie
+// transport is enabled, the refresh cookie; the cookie needs `X-Token-Transport: cookie`
+// and an allowed `Origin` (403 `csrf_failed` otherwise). Neither: 400 with
+// `fields.refresh`.
+//
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /auth/token/refresh/ (the `RefreshToken` operationId).
-func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error) {
-	rsp, err := c.RefreshTokenWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Context, params *RefreshTokenParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error) {
+	rsp, err := c.RefreshTokenWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -3963,11 +4294,16 @@ func (c *ClientWithResponses) RefreshTokenWithBodyWithResponse(ctx context.Conte
 // that same pair, once per holder; see the README, "Sessions, rotation and the grace
 // interval".
 //
+// The refresh token is the body's `refresh`, or, when the body has none and the cookie
+// transport is enabled, the refresh cookie; the cookie needs `X-Token-Transport: cookie`
+// and an allowed `Origin` (403 `csrf_failed` otherwise). Neither: 400 with
+// `fields.refresh`.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /auth/token/refresh/ (the `RefreshToken` operationId).
-func (c *ClientWithResponses) RefreshTokenWithResponse(ctx context.Context, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error) {
-	rsp, err := c.RefreshToken(ctx, body, reqEditors...)
+func (c *ClientWithResponses) RefreshTokenWithResponse(ctx context.Context, params *RefreshTokenParams, body RefreshTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*RefreshTokenResponse, error) {
+	rsp, err := c.RefreshToken(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -4210,6 +4546,13 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest CSRFFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -4234,6 +4577,16 @@ func ParseLogoutResponse(rsp *http.Response) (*LogoutResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 204:
+		var headers LogoutResponse204Headers
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		response.Headers204 = &headers
 	case rsp.StatusCode == 401:
 		var headers LogoutResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -4811,7 +5164,7 @@ func ParseObtainTokenResponse(rsp *http.Response) (*ObtainTokenResponse, error) 
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest TokenPair
+		var dest TokenResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4830,6 +5183,13 @@ func ParseObtainTokenResponse(rsp *http.Response) (*ObtainTokenResponse, error) 
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest CSRFFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -4862,6 +5222,16 @@ func ParseObtainTokenResponse(rsp *http.Response) (*ObtainTokenResponse, error) 
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers ObtainTokenResponse200Headers
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers ObtainTokenResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -4902,7 +5272,7 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest TokenPair
+		var dest TokenResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -4921,6 +5291,13 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest CSRFFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest PayloadTooLarge
@@ -4946,6 +5323,16 @@ func ParseRefreshTokenResponse(rsp *http.Response) (*RefreshTokenResponse, error
 	}
 
 	switch {
+	case rsp.StatusCode == 200:
+		var headers RefreshTokenResponse200Headers
+		if values := rsp.Header.Values("Set-Cookie"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Set-Cookie", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.SetCookie = &value
+		}
+		response.Headers200 = &headers
 	case rsp.StatusCode == 401:
 		var headers RefreshTokenResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {

@@ -59,6 +59,11 @@ export interface paths {
          *     just-retired token presented again before the pair it was rotated into is used gets
          *     that same pair, once per holder; see the README, "Sessions, rotation and the grace
          *     interval".
+         *
+         *     The refresh token is the body's `refresh`, or, when the body has none and the cookie
+         *     transport is enabled, the refresh cookie; the cookie needs `X-Token-Transport: cookie`
+         *     and an allowed `Origin` (403 `csrf_failed` otherwise). Neither: 400 with
+         *     `fields.refresh`.
          */
         post: operations["refreshToken"];
         delete?: never;
@@ -101,6 +106,10 @@ export interface paths {
         /**
          * End the session of a refresh token
          * @description Revokes the session the refresh token belongs to. Repeating it is harmless.
+         *
+         *     The refresh token is the body's `refresh` or, as for refresh, the refresh cookie (with
+         *     `X-Token-Transport: cookie` and an allowed `Origin`). With `X-Token-Transport: cookie`
+         *     the response also clears the cookie (`Max-Age=0`).
          */
         post: operations["logout"];
         delete?: never;
@@ -401,10 +410,12 @@ export interface components {
              *     `unsupported_media_type`, `payload_too_large`, `not_found`, `method_not_allowed`,
              *     `no_active_account`, `not_authenticated`, `token_not_valid`, `token_reused`,
              *     `user_not_found`, `user_inactive`, `throttled`, `bad_request`, `bad_gateway`,
-             *     `service_unavailable`, `gateway_timeout`, `internal_error`; and `moved` on the 308
-             *     that sends a path without its trailing slash to the documented one. Accounts:
-             *     `signup_closed`, `one_time_token_invalid`, `wrong_password`, and the password policy's
-             *     `password_too_short`, `password_too_long`, `password_too_common`,
+             *     `service_unavailable`, `gateway_timeout`, `internal_error`; `csrf_failed` (403) for
+             *     a cookie-transport request a browser on another site could have forged, and
+             *     `origin_not_allowed` (403) for a CORS preflight from an origin not allowed; and
+             *     `moved` on the 308 that sends a path without its trailing slash to the documented
+             *     one. Accounts: `signup_closed`, `one_time_token_invalid`, `wrong_password`, and the
+             *     password policy's `password_too_short`, `password_too_long`, `password_too_common`,
              *     `password_too_similar` (these four and `wrong_password` come with `fields`).
              * @example no_active_account
              */
@@ -452,9 +463,34 @@ export interface components {
              */
             refresh: string;
         };
+        /**
+         * @description The cookie transport's answer: the access token only. The refresh token is in the
+         *     HttpOnly cookie, out of the reach of scripts.
+         */
+        AccessToken: {
+            /**
+             * @description A short-lived access token (JWT, `token_type` `access`).
+             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbmF0dXJl
+             */
+            access: string;
+        };
+        /**
+         * @description A `TokenPair` (the body transport, the default), or an `AccessToken` (the cookie
+         *     transport, `X-Token-Transport: cookie`).
+         */
+        TokenResponse: components["schemas"]["TokenPair"] | components["schemas"]["AccessToken"];
+        /**
+         * @description Where the refresh token travels.
+         * @enum {string}
+         */
+        TokenTransport: "body" | "cookie";
+        /**
+         * @description `refresh` is required unless the refresh cookie is sent instead (cookie transport);
+         *     without either the answer is 400 with `fields.refresh`.
+         */
         RefreshRequest: {
             /** @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJl */
-            refresh: string;
+            refresh?: string;
         };
         VerifyRequest: {
             /** @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoiYWNjZXNzIn0.c2lnbmF0dXJl */
@@ -465,9 +501,13 @@ export interface components {
          * @example {}
          */
         VerifyResponse: Record<string, never>;
+        /**
+         * @description `refresh` is required unless the refresh cookie is sent instead (cookie transport);
+         *     without either the answer is 400 with `fields.refresh`.
+         */
         LogoutRequest: {
             /** @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbmF0dXJl */
-            refresh: string;
+            refresh?: string;
         };
         User: {
             /**
@@ -774,6 +814,26 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /**
+         * @description A request in the cookie transport that a browser on another site could have forged: the
+         *     refresh cookie without `X-Token-Transport: cookie`, or an `Origin` that is neither allowed
+         *     (`AUTH_CORS_ALLOWED_ORIGINS`) nor the service's own, or no `Origin` and
+         *     `Sec-Fetch-Site: cross-site`.
+         */
+        CSRFFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "The refresh cookie needs the X-Token-Transport cookie header.",
+                 *       "code": "csrf_failed"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description Too many login attempts from this address (answered by the gateway). */
         TooManyRequests: {
             headers: {
@@ -866,9 +926,28 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /**
+         * @description `cookie`: the refresh token travels in the HttpOnly refresh cookie instead of the body
+         *     (needs `AUTH_REFRESH_COOKIE=on`, else 400). Also the CSRF defence of the cookie: a
+         *     cross-site form cannot set this header, and a cross-origin script can only after a CORS
+         *     preflight from an allowed origin. `body` (the default): tokens in the body, as always.
+         */
+        TokenTransport: components["schemas"]["TokenTransport"];
+        /**
+         * @description The refresh token, when the body has none (cookie transport). Named `refresh` where the
+         *     deployment sets `AUTH_COOKIE_SECURE=false`.
+         */
+        RefreshCookie: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /**
+         * @description With `X-Token-Transport: cookie`, the refresh token: HttpOnly, Secure, SameSite=Strict,
+         *     Path=/, for the refresh token's lifetime. Absent otherwise.
+         */
+        SetRefreshCookie: string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -897,7 +976,15 @@ export interface operations {
     obtainToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `cookie`: the refresh token travels in the HttpOnly refresh cookie instead of the body
+                 *     (needs `AUTH_REFRESH_COOKIE=on`, else 400). Also the CSRF defence of the cookie: a
+                 *     cross-site form cannot set this header, and a cross-origin script can only after a CORS
+                 *     preflight from an allowed origin. `body` (the default): tokens in the body, as always.
+                 */
+                "X-Token-Transport"?: components["parameters"]["TokenTransport"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -907,17 +994,22 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Credentials accepted. */
+            /**
+             * @description Credentials accepted: a `TokenPair`, or with `X-Token-Transport: cookie` an
+             *     `AccessToken` and the refresh token in the `Set-Cookie` header.
+             */
             200: {
                 headers: {
+                    "Set-Cookie": components["headers"]["SetRefreshCookie"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenPair"];
+                    "application/json": components["schemas"]["TokenResponse"];
                 };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["CSRFFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
@@ -927,27 +1019,46 @@ export interface operations {
     refreshToken: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `cookie`: the refresh token travels in the HttpOnly refresh cookie instead of the body
+                 *     (needs `AUTH_REFRESH_COOKIE=on`, else 400). Also the CSRF defence of the cookie: a
+                 *     cross-site form cannot set this header, and a cross-origin script can only after a CORS
+                 *     preflight from an allowed origin. `body` (the default): tokens in the body, as always.
+                 */
+                "X-Token-Transport"?: components["parameters"]["TokenTransport"];
+            };
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /**
+                 * @description The refresh token, when the body has none (cookie transport). Named `refresh` where the
+                 *     deployment sets `AUTH_COOKIE_SECURE=false`.
+                 */
+                "__Host-refresh"?: components["parameters"]["RefreshCookie"];
+            };
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["RefreshRequest"];
             };
         };
         responses: {
-            /** @description A new token pair. */
+            /**
+             * @description A new token pair, or with `X-Token-Transport: cookie` an `AccessToken` and the new
+             *     refresh token in the `Set-Cookie` header.
+             */
             200: {
                 headers: {
+                    "Set-Cookie": components["headers"]["SetRefreshCookie"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenPair"];
+                    "application/json": components["schemas"]["TokenResponse"];
                 };
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["CSRFFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
@@ -985,11 +1096,25 @@ export interface operations {
     logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /**
+                 * @description `cookie`: the refresh token travels in the HttpOnly refresh cookie instead of the body
+                 *     (needs `AUTH_REFRESH_COOKIE=on`, else 400). Also the CSRF defence of the cookie: a
+                 *     cross-site form cannot set this header, and a cross-origin script can only after a CORS
+                 *     preflight from an allowed origin. `body` (the default): tokens in the body, as always.
+                 */
+                "X-Token-Transport"?: components["parameters"]["TokenTransport"];
+            };
             path?: never;
-            cookie?: never;
+            cookie?: {
+                /**
+                 * @description The refresh token, when the body has none (cookie transport). Named `refresh` where the
+                 *     deployment sets `AUTH_COOKIE_SECURE=false`.
+                 */
+                "__Host-refresh"?: components["parameters"]["RefreshCookie"];
+            };
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 "application/json": components["schemas"]["LogoutRequest"];
             };
@@ -998,12 +1123,15 @@ export interface operations {
             /** @description The session is revoked. */
             204: {
                 headers: {
+                    /** @description With `X-Token-Transport: cookie`, the refresh cookie, cleared. */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["CSRFFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];

@@ -86,6 +86,16 @@ type Config struct {
 	AuditRetention time.Duration
 	// JWKSMaxAge is how long verifiers may cache the key set.
 	JWKSMaxAge time.Duration
+
+	// Browser clients (issue 12). RefreshCookie (AUTH_REFRESH_COOKIE) lets a
+	// request choose the cookie transport of the refresh token;
+	// CookieInsecure (AUTH_COOKIE_SECURE=false) drops Secure and the __Host-
+	// prefix for development over plain HTTP; CORSAllowedOrigins
+	// (AUTH_CORS_ALLOWED_ORIGINS) are the exact origins, normalised, that
+	// browsers may call the API from. All off by default.
+	RefreshCookie      bool
+	CookieInsecure     bool
+	CORSAllowedOrigins []string
 }
 
 // minWebhookKeyLen is the shortest webhook signing key accepted, in bytes.
@@ -134,6 +144,10 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Password.Parallelism = uint8(r.integer("AUTH_ARGON2_PARALLELISM", int(c.Password.Parallelism), 1, 64))
 	c.LogLevel = r.logLevel("AUTH_LOG_LEVEL")
 	c.readAccounts(&r)
+	// Browser clients: the refresh cookie and CORS.
+	c.RefreshCookie = r.boolean("AUTH_REFRESH_COOKIE", false)
+	c.CookieInsecure = !r.boolean("AUTH_COOKIE_SECURE", true)
+	c.CORSAllowedOrigins = r.origins("AUTH_CORS_ALLOWED_ORIGINS")
 	if files := getenv("AUTH_JWT_PRIVATE_KEYS"); files != "" {
 		for _, f := range strings.Split(files, ",") {
 			if f = strings.TrimSpace(f); f != "" {
@@ -367,9 +381,15 @@ func (r *reader) boolean(name string, fallback bool) bool {
 	if v == "" {
 		return fallback
 	}
+	switch strings.ToLower(v) {
+	case "on":
+		return true
+	case "off":
+		return false
+	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		r.fail(name, "want true or false, got %q", v)
+		r.fail(name, "want true or false (or on, off), got %q", v)
 	}
 	return b
 }

@@ -172,7 +172,7 @@ func TestGateway(t *testing.T) {
 		t.Helper()
 		for attempt := 1; ; attempt++ {
 			id := newRequestID(purpose)
-			resp, err := api.ObtainTokenWithResponse(ctx, creds, withRequestID(id))
+			resp, err := api.ObtainTokenWithResponse(ctx, nil, creds, withRequestID(id))
 			if err != nil {
 				t.Fatalf("login: %v", err)
 			}
@@ -181,14 +181,15 @@ func TestGateway(t *testing.T) {
 				time.Sleep(time.Second)
 				continue
 			}
-			if resp.JSON200 == nil {
+			pair := pairOf(resp.JSON200)
+			if pair == nil {
 				t.Fatalf("login: %s %s", resp.Status(), truncate(resp.Body, 300))
 			}
 			by := servedBy(t, id, replicas...)
 			if by == nil {
 				t.Fatalf("login %s: no replica logged it", id)
 			}
-			return *resp.JSON200, by
+			return *pair, by
 		}
 	}
 
@@ -244,7 +245,7 @@ func TestGateway(t *testing.T) {
 		for attempt := 1; attempt <= 10; attempt++ {
 			pair, issuer := login(t, "login-for-refresh")
 			id := newRequestID("refresh")
-			resp, err := api.RefreshTokenWithResponse(ctx, oapiclient.RefreshRequest{Refresh: pair.Refresh}, withRequestID(id))
+			resp, err := api.RefreshTokenWithResponse(ctx, nil, oapiclient.RefreshRequest{Refresh: pair.Refresh}, withRequestID(id))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -256,10 +257,11 @@ func TestGateway(t *testing.T) {
 				t.Logf("attempt %d: login and refresh both on %v (%d); logging in again", attempt, by, resp.StatusCode())
 				continue
 			}
-			if resp.JSON200 == nil {
+			next := pairOf(resp.JSON200)
+			if next == nil {
 				t.Fatalf("refresh of a token issued by %v, served by %v: %s %s", issuer, by, resp.Status(), truncate(resp.Body, 300))
 			}
-			if sid(t, resp.JSON200.Refresh) != sid(t, pair.Refresh) {
+			if sid(t, next.Refresh) != sid(t, pair.Refresh) {
 				t.Errorf("refresh changed the session")
 			}
 			t.Logf("attempt %d: token issued by %v (login), refreshed by %v -> 200, same sid", attempt, issuer, by)
@@ -272,7 +274,7 @@ func TestGateway(t *testing.T) {
 		for attempt := 1; attempt <= 10; attempt++ {
 			pair, _ := login(t, "login-for-logout")
 			outID := newRequestID("logout")
-			out, err := api.LogoutWithResponse(ctx, oapiclient.LogoutRequest{Refresh: pair.Refresh}, withRequestID(outID))
+			out, err := api.LogoutWithResponse(ctx, nil, oapiclient.LogoutRequest{Refresh: pair.Refresh}, withRequestID(outID))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -281,7 +283,7 @@ func TestGateway(t *testing.T) {
 			}
 			outBy := servedBy(t, outID, replicas...)
 			refID := newRequestID("refresh-after-logout")
-			ref, err := api.RefreshTokenWithResponse(ctx, oapiclient.RefreshRequest{Refresh: pair.Refresh}, withRequestID(refID))
+			ref, err := api.RefreshTokenWithResponse(ctx, nil, oapiclient.RefreshRequest{Refresh: pair.Refresh}, withRequestID(refID))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -330,7 +332,7 @@ func TestGateway(t *testing.T) {
 		loginAs := func(t *testing.T, pw string) oapiclient.TokenPair {
 			t.Helper()
 			for attempt := 1; ; attempt++ {
-				resp, err := api.ObtainTokenWithResponse(ctx, oapiclient.LoginRequest{Email: shopper, Password: pw})
+				resp, err := api.ObtainTokenWithResponse(ctx, nil, oapiclient.LoginRequest{Email: shopper, Password: pw})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -338,10 +340,11 @@ func TestGateway(t *testing.T) {
 					time.Sleep(time.Second)
 					continue
 				}
-				if resp.JSON200 == nil {
+				pair := pairOf(resp.JSON200)
+				if pair == nil {
 					t.Fatalf("login as %s: %s %s", shopper, resp.Status(), truncate(resp.Body, 300))
 				}
-				return *resp.JSON200
+				return *pair
 			}
 		}
 
@@ -375,7 +378,7 @@ func TestGateway(t *testing.T) {
 		if err != nil || me.StatusCode() != http.StatusUnauthorized {
 			t.Fatalf("5. the other session after the change: %v %s %s, want 401", err, statusOf(me), bodyOf(me))
 		}
-		ref, err := api.RefreshTokenWithResponse(ctx, oapiclient.RefreshRequest{Refresh: here.Refresh})
+		ref, err := api.RefreshTokenWithResponse(ctx, nil, oapiclient.RefreshRequest{Refresh: here.Refresh})
 		if err != nil || ref.StatusCode() != http.StatusUnauthorized {
 			t.Fatalf("5. the pre-change refresh token: %v %s %s, want 401", err, statusOf(ref), bodyOf(ref))
 		}
@@ -429,7 +432,7 @@ func TestGateway(t *testing.T) {
 
 	t.Run("body-too-large", func(t *testing.T) {
 		body := bytes.Repeat([]byte("x"), 1<<20+1024)
-		resp, err := api.RefreshTokenWithBodyWithResponse(ctx, "application/json", bytes.NewReader(body))
+		resp, err := api.RefreshTokenWithBodyWithResponse(ctx, nil, "application/json", bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -484,7 +487,7 @@ func TestGateway(t *testing.T) {
 		t.Logf("%d of them were first tried on the dead %v and retried by nginx on B: %s", len(failover), a, strings.Join(failover, " | "))
 
 		id := newRequestID("login-after-kill")
-		resp, err := api.ObtainTokenWithResponse(ctx, creds, withRequestID(id))
+		resp, err := api.ObtainTokenWithResponse(ctx, nil, creds, withRequestID(id))
 		if err != nil || resp.JSON200 == nil {
 			t.Fatalf("login after killing A: %v %s %s", err, statusOf(resp), bodyOf(resp))
 		}
@@ -501,7 +504,7 @@ func TestGateway(t *testing.T) {
 		for i := 1; i <= 8; i++ {
 			time.Sleep(time.Second)
 			id := newRequestID("login-after-fail-timeout")
-			resp, err := api.ObtainTokenWithResponse(ctx, creds, withRequestID(id))
+			resp, err := api.ObtainTokenWithResponse(ctx, nil, creds, withRequestID(id))
 			if err != nil || resp.JSON200 == nil {
 				t.Fatalf("login %d after fail_timeout: %v %s %s; gateway log: %s", i, err, statusOf(resp), bodyOf(resp), gatewayLogLine(gw, id))
 			}
@@ -519,7 +522,7 @@ func TestGateway(t *testing.T) {
 		counts := map[int]int{}
 		var throttled *oapiclient.ObtainTokenResponse
 		for range 40 {
-			resp, err := api.ObtainTokenWithResponse(ctx, wrong)
+			resp, err := api.ObtainTokenWithResponse(ctx, nil, wrong)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -555,6 +558,13 @@ func TestGateway(t *testing.T) {
 // bounded time and returns its output, failing the test if it fails.
 func runNPM(t *testing.T, script string, args ...string) string {
 	t.Helper()
+	return runNPMWithin(t, 3*time.Minute, nil, script, args...)
+}
+
+// runNPMWithin is runNPM with its own time bound and extra environment
+// ("K=V").
+func runNPMWithin(t *testing.T, timeout time.Duration, env []string, script string, args ...string) string {
+	t.Helper()
 	dir := filepath.Join(moduleRoot, "clients/ts")
 	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
 		missing(t, "clients/ts/node_modules is missing: run `npm ci` in clients/ts (make e2e does)")
@@ -563,10 +573,13 @@ func runNPM(t *testing.T, script string, args ...string) string {
 	if err != nil {
 		missing(t, "npm is not installed: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, npm, append([]string{"run", "--silent", script, "--"}, args...)...)
 	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

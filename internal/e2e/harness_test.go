@@ -357,6 +357,19 @@ func newAPIClient(tb testing.TB, baseURL string, hc *http.Client) *oapiclient.Cl
 	return c
 }
 
+// pairOf returns the TokenPair of a login or refresh answer in the body
+// transport, or nil when resp is nil or holds no pair.
+func pairOf(resp *oapiclient.TokenResponse) *oapiclient.TokenPair {
+	if resp == nil {
+		return nil
+	}
+	p, err := resp.AsTokenPair()
+	if err != nil || p.Access == "" || p.Refresh == "" {
+		return nil
+	}
+	return &p
+}
+
 // claims decodes a JWT's payload without verifying it: the tests only read
 // claims of tokens the service has just issued.
 func claims(tb testing.TB, jwt string) map[string]any {

@@ -228,11 +228,11 @@ func TestSigningKeyRoll(t *testing.T) {
 		wg.Go(func() {
 			email := fmt.Sprintf("roll%d@example.com", i)
 			pair, err := withRetries(&stats, func() (*oapiclient.TokenPair, int, error) {
-				r, err := api.ObtainTokenWithResponse(ctx, oapiclient.LoginRequest{Email: email, Password: "roll-password-1"})
+				r, err := api.ObtainTokenWithResponse(ctx, nil, oapiclient.LoginRequest{Email: email, Password: "roll-password-1"})
 				if err != nil {
 					return nil, 0, err
 				}
-				return r.JSON200, r.StatusCode(), nil
+				return pairOf(r.JSON200), r.StatusCode(), nil
 			})
 			if err != nil {
 				stats.fail(fmt.Errorf("login %s: %w", email, err))
@@ -242,11 +242,11 @@ func TestSigningKeyRoll(t *testing.T) {
 			for ctx.Err() == nil {
 				time.Sleep(250 * time.Millisecond)
 				next, err := withRetries(&stats, func() (*oapiclient.TokenPair, int, error) {
-					r, err := api.RefreshTokenWithResponse(ctx, oapiclient.RefreshRequest{Refresh: pair.Refresh})
+					r, err := api.RefreshTokenWithResponse(ctx, nil, oapiclient.RefreshRequest{Refresh: pair.Refresh})
 					if err != nil {
 						return nil, 0, err
 					}
-					return r.JSON200, r.StatusCode(), nil
+					return pairOf(r.JSON200), r.StatusCode(), nil
 				})
 				if errors.Is(err, context.Canceled) || ctx.Err() != nil {
 					return

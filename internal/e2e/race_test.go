@@ -30,11 +30,11 @@ func raceRefreshes(t *testing.T, n int, replicas ...*replica) (oapiclient.TokenP
 	hc := newHTTPClient(t)
 	email, password := "race@example.com", "race-password-1"
 	login, err := newAPIClient(t, replicas[0].url(), hc).ObtainTokenWithResponse(context.Background(),
-		oapiclient.LoginRequest{Email: email, Password: password})
-	if err != nil || login.JSON200 == nil {
+		nil, oapiclient.LoginRequest{Email: email, Password: password})
+	if err != nil || pairOf(login.JSON200) == nil {
 		t.Fatalf("login on %s: %v %s %s", replicas[0], err, statusOf(login), bodyOf(login))
 	}
-	pair := *login.JSON200
+	pair := *pairOf(login.JSON200)
 
 	clients := make([]*oapiclient.ClientWithResponses, len(replicas))
 	for i, r := range replicas {
@@ -51,11 +51,11 @@ func raceRefreshes(t *testing.T, n int, replicas ...*replica) (oapiclient.TokenP
 			o := refreshOutcome{replica: replicas[k]}
 			<-start
 			resp, err := clients[k].RefreshTokenWithResponse(context.Background(),
-				oapiclient.RefreshRequest{Refresh: pair.Refresh})
+				nil, oapiclient.RefreshRequest{Refresh: pair.Refresh})
 			if err != nil {
 				o.err = err
 			} else {
-				o.status, o.pair = resp.StatusCode(), resp.JSON200
+				o.status, o.pair = resp.StatusCode(), pairOf(resp.JSON200)
 				if o.status != http.StatusOK {
 					o.code = errorCode(resp.Body)
 				}
@@ -146,11 +146,11 @@ func TestConcurrentRefreshAcrossProcesses(t *testing.T) {
 			other = b
 		}
 		next, err := newAPIClient(t, other.url(), hc).RefreshTokenWithResponse(context.Background(),
-			oapiclient.RefreshRequest{Refresh: w.pair.Refresh})
-		if err != nil || next.JSON200 == nil {
+			nil, oapiclient.RefreshRequest{Refresh: w.pair.Refresh})
+		if err != nil || pairOf(next.JSON200) == nil {
 			t.Fatalf("refresh on %s of a token issued by %s: %v %s %s", other, w.replica, err, statusOf(next), bodyOf(next))
 		}
-		if got := sid(t, next.JSON200.Refresh); got != want {
+		if got := sid(t, pairOf(next.JSON200).Refresh); got != want {
 			t.Errorf("second-generation refresh: session %q, want %q", got, want)
 		}
 		t.Logf("grace: all %d successes carry sid %s; GET /auth/me/ answered 200 %d/%d times across both replicas; "+
@@ -200,7 +200,7 @@ func TestConcurrentRefreshAcrossProcesses(t *testing.T) {
 			} else {
 				t.Logf("strict: winner's access token on %s: 401 %s", r, errorCode(me.Body))
 			}
-			ref, err := c.RefreshTokenWithResponse(context.Background(), oapiclient.RefreshRequest{Refresh: w.pair.Refresh})
+			ref, err := c.RefreshTokenWithResponse(context.Background(), nil, oapiclient.RefreshRequest{Refresh: w.pair.Refresh})
 			if err != nil || ref.StatusCode() != http.StatusUnauthorized {
 				t.Errorf("refresh on %s with the winner's refresh token: %v %s %s, want 401", r, err, statusOf(ref), bodyOf(ref))
 			} else {

@@ -94,6 +94,13 @@ func withPolicy(change func(*token.Policy)) envOption {
 
 func newAPIEnv(t *testing.T, st store.DB, opts ...envOption) *apiEnv {
 	t.Helper()
+	return newAPIEnvWith(t, st, httpapi.Options{}, opts...)
+}
+
+// newAPIEnvWith is newAPIEnv with the HTTP layer's settings hopts (its Log
+// is the env's own).
+func newAPIEnvWith(t *testing.T, st store.DB, hopts httpapi.Options, opts ...envOption) *apiEnv {
+	t.Helper()
 	keys, err := token.NewHS256([]byte(testSecret))
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +126,8 @@ func newAPIEnv(t *testing.T, st store.DB, opts ...envOption) *apiEnv {
 	log := logging.New(logs, slog.LevelDebug)
 	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
 	svc := auth.New(st, keys, hasher, clk.Now, params, log)
-	handler, err := httpapi.New(svc, httpapi.Options{Log: log})
+	hopts.Log = log
+	handler, err := httpapi.New(svc, hopts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,6 +152,14 @@ func eachStore(t *testing.T, fn func(t *testing.T, e *apiEnv), opts ...envOption
 	t.Helper()
 	storetest.Each(t, func(t *testing.T, st store.DB) {
 		fn(t, newAPIEnv(t, st, opts...))
+	})
+}
+
+// eachStoreWith is eachStore with the HTTP layer's settings hopts.
+func eachStoreWith(t *testing.T, hopts httpapi.Options, fn func(t *testing.T, e *apiEnv), opts ...envOption) {
+	t.Helper()
+	storetest.Each(t, func(t *testing.T, st store.DB) {
+		fn(t, newAPIEnvWith(t, st, hopts, opts...))
 	})
 }
 

@@ -55,6 +55,8 @@ var errorTable = []struct {
 	{errUnreadable, http.StatusBadRequest, "parse_error", "The request body could not be read."},
 	{errUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported_media_type", "Unsupported media type in request; use application/json."},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "payload_too_large", "Request body is too large (limit 1 MiB)."},
+	{errCSRF, http.StatusForbidden, "csrf_failed", "The request may not use the refresh cookie."},
+	{errOriginNotAllowed, http.StatusForbidden, "origin_not_allowed", "This origin may not call the API; see AUTH_CORS_ALLOWED_ORIGINS."},
 	{errNotFound, http.StatusNotFound, "not_found", "Not found."},
 	{errMethodNotAllowed, http.StatusMethodNotAllowed, "method_not_allowed", "Method not allowed."},
 	{errMoved, http.StatusPermanentRedirect, "moved", "This resource is at another path."},

@@ -27,6 +27,8 @@ type Handler struct {
 	log  *slog.Logger
 	// jwksCacheControl is the key set's Cache-Control.
 	jwksCacheControl string
+	// cookies is the refresh token's cookie transport.
+	cookies *cookieTransport
 	// spec is the OpenAPI document as served at /auth/openapi.json.
 	spec map[string]any
 }
@@ -42,6 +44,12 @@ type Options struct {
 	// JWKSMaxAge is how long verifiers may cache the key set (default 5
 	// minutes). A rolled key is published at least this long before it signs.
 	JWKSMaxAge time.Duration
+	// RefreshCookie configures the refresh token's cookie transport; off
+	// unless Enabled.
+	RefreshCookie RefreshCookie
+	// CORSAllowedOrigins are the origins, exactly as browsers send them in
+	// Origin, that browser apps may call the API from; none by default.
+	CORSAllowedOrigins []string
 }
 
 // New returns the service's whole HTTP handler: middleware, request
@@ -68,10 +76,20 @@ func New(svc *auth.Service, opts Options) (http.Handler, error) {
 	if maxAge <= 0 {
 		maxAge = defaultJWKSMaxAge
 	}
-	h := &Handler{auth: svc, log: log, spec: spec, jwksCacheControl: fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds()))}
+	origins := make(map[string]bool, len(opts.CORSAllowedOrigins))
+	for _, o := range opts.CORSAllowedOrigins {
+		origins[o] = true
+	}
+	cors := corsPolicy{origins: origins, credentials: opts.RefreshCookie.Enabled}
+	h := &Handler{
+		auth: svc, log: log, spec: spec,
+		jwksCacheControl: fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds())),
+		cookies:          newCookieTransport(opts.RefreshCookie, origins),
+	}
 
 	r := chi.NewRouter()
-	r.Use(withClient, observeRequests(log, opts.Observer), recoverPanics(log), secureHeaders, limitBody, v.middleware, parseBearer)
+	r.Use(withClient, observeRequests(log, opts.Observer), recoverPanics(log), secureHeaders, cors.middleware, limitBody,
+		v.middleware, parseBearer, h.cookies.readBrowser)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeError(w, errNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { writeError(w, errMethodNotAllowed) })
 

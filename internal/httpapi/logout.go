@@ -6,12 +6,22 @@ import (
 	"github.com/ecommerce/auth-service/gen/oapi"
 )
 
-// Logout revokes the session of a refresh token.
+// Logout revokes the session of a refresh token, the body's or the
+// cookie's; in the cookie transport it also clears the cookie.
 func (h *Handler) Logout(ctx context.Context, req oapi.LogoutRequestObject) (oapi.LogoutResponseObject, error) {
-	if err := h.auth.Logout(ctx, req.Body.Refresh); err != nil {
+	// A LogoutRequest is a RefreshRequest by another name: {"refresh"}.
+	raw, cookie, err := h.cookies.refreshToken(ctx, req.Params.XTokenTransport, (*oapi.RefreshRequest)(req.Body))
+	if err != nil {
 		return nil, err
 	}
-	return oapi.Logout204Response{}, nil
+	if err := h.auth.Logout(ctx, raw); err != nil {
+		return nil, err
+	}
+	var resp oapi.Logout204Response
+	if cookie {
+		resp.Headers.SetCookie = h.cookies.cleared()
+	}
+	return resp, nil
 }
 
 // LogoutAll revokes every session of the bearer's user.

@@ -20,6 +20,7 @@ type ctxKey int
 
 const (
 	bearerKey ctxKey = iota
+	browserKey
 )
 
 // requestIDHeader carries the request id from the gateway and back to the client.

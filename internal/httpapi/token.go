@@ -8,20 +8,37 @@ import (
 
 // ObtainToken logs a user in and starts a session.
 func (h *Handler) ObtainToken(ctx context.Context, req oapi.ObtainTokenRequestObject) (oapi.ObtainTokenResponseObject, error) {
+	cookie, err := h.cookies.chosen(ctx, req.Params.XTokenTransport)
+	if err != nil {
+		return nil, err
+	}
 	pair, err := h.auth.Login(ctx, req.Body.Email, req.Body.Password)
 	if err != nil {
 		return nil, err
 	}
-	return oapi.ObtainToken200JSONResponse{Access: pair.Access, Refresh: pair.Refresh}, nil
-}
-
-// RefreshToken rotates a refresh token into a new pair of the same session.
-func (h *Handler) RefreshToken(ctx context.Context, req oapi.RefreshTokenRequestObject) (oapi.RefreshTokenResponseObject, error) {
-	pair, err := h.auth.Rotate(ctx, req.Body.Refresh)
+	body, setCookie, err := h.cookies.tokenResponse(pair, cookie)
 	if err != nil {
 		return nil, err
 	}
-	return oapi.RefreshToken200JSONResponse{Access: pair.Access, Refresh: pair.Refresh}, nil
+	return oapi.ObtainToken200JSONResponse{Body: body, Headers: oapi.ObtainToken200ResponseHeaders{SetCookie: setCookie}}, nil
+}
+
+// RefreshToken rotates a refresh token, the body's or the cookie's, into a
+// new pair of the same session.
+func (h *Handler) RefreshToken(ctx context.Context, req oapi.RefreshTokenRequestObject) (oapi.RefreshTokenResponseObject, error) {
+	raw, cookie, err := h.cookies.refreshToken(ctx, req.Params.XTokenTransport, req.Body)
+	if err != nil {
+		return nil, err
+	}
+	pair, err := h.auth.Rotate(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	body, setCookie, err := h.cookies.tokenResponse(pair, cookie)
+	if err != nil {
+		return nil, err
+	}
+	return oapi.RefreshToken200JSONResponse{Body: body, Headers: oapi.RefreshToken200ResponseHeaders{SetCookie: setCookie}}, nil
 }
 
 // VerifyToken answers {} for a valid, unrevoked token of either type.

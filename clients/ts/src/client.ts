@@ -90,8 +90,9 @@ interface RawResult {
 /**
  * Runs one openapi-fetch call and turns every failure into an AuthApiError.
  * `expected` is the one success status the operation documents; `check` validates the body.
+ * Exported for session.ts.
  */
-async function call<T>(
+export async function call<T>(
   request: () => Promise<RawResult>,
   expected: number,
   check: (data: unknown) => data is T,
