@@ -7,6 +7,7 @@
 package auth
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -21,6 +22,8 @@ type Params struct {
 	// ReuseInterval is the grace interval in which a just-retired refresh token
 	// still yields a working pair of its session; zero means strict rotation.
 	ReuseInterval time.Duration
+	// Throttle configures the login throttle (throttle.go); zero turns it off.
+	Throttle ThrottleParams
 }
 
 // Pair is an access token and a refresh token of one session.
@@ -30,11 +33,16 @@ type Pair struct {
 }
 
 // Hasher hashes and verifies passwords; *password.Hasher is the real one.
+// Hashing is bounded (internal/hashlimit): every method fails without
+// hashing with an error wrapping hashlimit.ErrOverloaded when the hash cannot
+// start in time, or with ctx's error when the caller has gone; and Verify of
+// a stored hash that alone exceeds the memory budget checks the dummy
+// instead and fails with a *hashlimit.TooCostlyError.
 type Hasher interface {
-	Hash(pw string) (string, error)
-	Verify(pw, encoded string) (ok, rehash bool)
+	Hash(ctx context.Context, pw string) (string, error)
+	Verify(ctx context.Context, pw, encoded string) (ok, rehash bool, err error)
 	// VerifyDummy costs what Verify costs, for a login without a user.
-	VerifyDummy(pw string)
+	VerifyDummy(ctx context.Context, pw string) error
 }
 
 var _ Hasher = (*password.Hasher)(nil)
@@ -47,13 +55,20 @@ type Service struct {
 	now    func() time.Time
 	params Params
 	log    *slog.Logger
+	// throttle limits login attempts (throttle.go).
+	throttle *throttle
 }
 
 // New returns a Service. now is the clock (time.Now in production). keys may
 // be nil for a service that only manages users (the commands).
 func New(st Store, keys *token.Keys, hasher Hasher, now func() time.Time, p Params, log *slog.Logger) *Service {
-	return &Service{store: st, keys: keys, hasher: hasher, now: now, params: p, log: log}
+	return &Service{store: st, keys: keys, hasher: hasher, now: now, params: p, log: log,
+		throttle: &throttle{store: st, params: p.Throttle, now: now, log: log}}
 }
+
+// Ready reports whether the service can answer requests that need the
+// database: whether the database answers.
+func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 
 // PublicKeys returns the public keys that verify the service's tokens, the
 // signing key first; none in HS256 mode, whose secret is never published.

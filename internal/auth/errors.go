@@ -1,6 +1,10 @@
 package auth
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Errors returned (wrapped) by the store. Driver errors are translated into
 // these at the store boundary, so the domain never sees pgx or SQLite errors.
@@ -10,6 +14,10 @@ var (
 	// ErrConflict means a unique constraint was violated (an email or an id
 	// already taken).
 	ErrConflict = errors.New("auth: conflict")
+	// ErrUnavailable means the database did not answer: it refused or dropped
+	// the connection, or the statement or request timed out. Nothing the
+	// caller did is wrong; the same request may succeed a moment later.
+	ErrUnavailable = errors.New("auth: database unavailable")
 )
 
 // Errors returned (wrapped) by Service: the outcomes a caller branches on.
@@ -30,4 +38,25 @@ var (
 	// ErrInvalidUser is returned for a user record the rules refuse: an email
 	// that is not valid (ValidEmail) or an empty password.
 	ErrInvalidUser = errors.New("auth: invalid user")
+	// ErrThrottled means too many logins failed recently for the account,
+	// the client address or both: the attempt was refused without checking
+	// the password. It is returned as a *ThrottledError, which says when to
+	// come back.
+	ErrThrottled = errors.New("auth: too many failed logins")
+	// ErrOverloaded means the password hash could not start within the hash
+	// wait bound: the attempt was refused without checking the password, and
+	// is not counted against the account.
+	ErrOverloaded = errors.New("auth: too many password hashes waiting")
 )
+
+// ThrottledError is ErrThrottled with the time until the throttle ends.
+type ThrottledError struct {
+	RetryAfter time.Duration
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("%v; retry after %s", ErrThrottled, e.RetryAfter)
+}
+
+// Is makes errors.Is(err, ErrThrottled) true.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }

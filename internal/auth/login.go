@@ -8,36 +8,81 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ecommerce/auth-service/internal/hashlimit"
 	"github.com/ecommerce/auth-service/internal/token"
 )
 
-// Login checks email and password and starts a session. Every failure a client
-// can cause is ErrBadCredentials, and an unknown email still costs one
-// password hash.
+// Login checks email and password and starts a session. Every failure a
+// client can cause is ErrBadCredentials, and an unknown email still costs one
+// password hash. Attempts go through the login throttle first, which may
+// refuse them (ErrThrottled) before any hash; a hash that cannot start in
+// time is ErrOverloaded.
 func (s *Service) Login(ctx context.Context, email, pw string) (Pair, error) {
+	attempt, err := s.throttle.admit(ctx, email)
+	if err != nil {
+		return Pair{}, err
+	}
+	user, err := s.checkPassword(ctx, email, pw)
+	switch {
+	case errors.Is(err, ErrBadCredentials):
+		return Pair{}, err // counted on admission
+	case err != nil:
+		s.throttle.giveBack(ctx, attempt) // the password was never checked
+		return Pair{}, err
+	}
+	s.throttle.succeeded(ctx, attempt)
+	return s.startSession(ctx, user.ID, s.now())
+}
+
+// checkPassword returns the active user whose email and password these are.
+// Every failure a client can cause is ErrBadCredentials, and costs one
+// password hash whether or not the email exists.
+func (s *Service) checkPassword(ctx context.Context, email, pw string) (User, error) {
 	user, err := s.store.UserByEmail(ctx, email)
 	if errors.Is(err, ErrNotFound) {
-		s.hasher.VerifyDummy(pw)
-		return Pair{}, ErrBadCredentials
+		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
+			return User{}, hashFailure(err)
+		}
+		return User{}, ErrBadCredentials
 	}
 	if err != nil {
-		return Pair{}, fmt.Errorf("auth: login: %w", err)
+		return User{}, fmt.Errorf("auth: login: %w", err)
 	}
-	ok, rehash := s.hasher.Verify(pw, user.PasswordHash)
-	if !ok || !user.IsActive {
-		return Pair{}, ErrBadCredentials
+	ok, rehash, err := s.hasher.Verify(ctx, pw, user.PasswordHash)
+	var tooCostly *hashlimit.TooCostlyError
+	switch {
+	case errors.As(err, &tooCostly):
+		// Its cost, never the hash: an imported hash the budget cannot hold
+		// locks its user out until an administrator resets the password.
+		s.log.WarnContext(ctx, "stored password hash exceeds the hash memory budget: login refused",
+			"user_id", user.ID, "hash_kib", tooCostly.KiB, "budget_kib", tooCostly.BudgetKiB)
+		return User{}, ErrBadCredentials
+	case err != nil:
+		return User{}, hashFailure(err)
+	case !ok || !user.IsActive:
+		return User{}, ErrBadCredentials
 	}
 	if rehash {
 		s.upgradeHash(ctx, user, pw)
 	}
-	return s.startSession(ctx, user.ID, s.now())
+	return user, nil
+}
+
+// hashFailure is the error of a password hash that did not run:
+// ErrOverloaded when it could not start in time (the hash wait bound or the
+// request's deadline), the cause otherwise (the caller has gone).
+func hashFailure(err error) error {
+	if errors.Is(err, hashlimit.ErrOverloaded) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", ErrOverloaded, err)
+	}
+	return fmt.Errorf("auth: password hash: %w", err)
 }
 
 // upgradeHash replaces a Django-format or outdated hash with a fresh argon2id
 // one. A failure only delays the upgrade to the next login, so it is logged,
 // not returned.
 func (s *Service) upgradeHash(ctx context.Context, user User, pw string) {
-	fresh, err := s.hasher.Hash(pw)
+	fresh, err := s.hasher.Hash(ctx, pw)
 	if err == nil {
 		err = s.store.ReplacePasswordHash(ctx, user.ID, user.PasswordHash, fresh)
 	}

@@ -44,9 +44,9 @@ func (s *Service) LogoutAll(ctx context.Context, userID int64) error {
 	return nil
 }
 
-// Cleanup deletes expired refresh tokens and sessions in batches of at most
-// batch rows each, until none are left or ctx ends, and returns how many
-// went. A revoked session is kept until it expires, so that a replayed token
+// Cleanup deletes expired refresh tokens and sessions, and forgotten login
+// throttle counters, in batches of at most batch rows each, until none are
+// left or ctx ends, and returns how many went. A revoked session is kept until it expires, so that a replayed token
 // is still recognised as reuse until then.
 func (s *Service) Cleanup(ctx context.Context, batch int) (int64, error) {
 	var total int64
@@ -63,13 +63,18 @@ func (s *Service) Cleanup(ctx context.Context, batch int) (int64, error) {
 	return total, nil
 }
 
-// deleteExpiredBatch deletes one batch of expired refresh tokens and one of
-// expired sessions (whose remaining tokens go with them).
+// deleteExpiredBatch deletes one batch of expired refresh tokens, one of
+// expired sessions (whose remaining tokens go with them) and one of
+// forgotten login throttle counters.
 func (s *Service) deleteExpiredBatch(ctx context.Context, before time.Time, batch int) (int64, error) {
 	tokens, err := s.store.DeleteExpiredRefreshTokens(ctx, before, batch)
 	if err != nil {
 		return tokens, err
 	}
 	sessions, err := s.store.DeleteExpiredSessions(ctx, before, batch)
-	return tokens + sessions, err
+	if err != nil {
+		return tokens + sessions, err
+	}
+	counters, err := s.store.DeleteExpiredThrottleCounters(ctx, before, batch)
+	return tokens + sessions + counters, err
 }

@@ -13,9 +13,9 @@ func (s *Service) CreateUser(ctx context.Context, email, pw string, staff, super
 	if !ValidEmail(email) || pw == "" {
 		return User{}, ErrInvalidUser
 	}
-	hash, err := s.hasher.Hash(pw)
+	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
-		return User{}, err
+		return User{}, hashFailure(err)
 	}
 	return s.store.CreateUser(ctx, User{
 		Email: TrimEmail(email), PasswordHash: hash, IsActive: true, IsStaff: staff, IsSuperuser: superuser, DateJoined: s.now(),
