@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/go-chi/chi/v5"
@@ -22,8 +24,9 @@ import (
 
 // Handler implements the generated strict-server interface.
 type Handler struct {
-	auth *auth.Service
-	log  *slog.Logger
+	auth  *auth.Service
+	log   *slog.Logger
+	drain *Drain
 	// spec is the OpenAPI document as served at /auth/openapi.json.
 	spec map[string]any
 }
@@ -34,6 +37,15 @@ var _ oapi.StrictServerInterface = (*Handler)(nil)
 type Options struct {
 	// Log receives the access log and the errors no client may see.
 	Log *slog.Logger
+	// TrustedProxies are the peers whose X-Forwarded-For is believed
+	// (AUTH_TRUSTED_PROXIES): the client address is then the right-most
+	// address in it that is not a trusted proxy. Empty: the TCP peer.
+	TrustedProxies []netip.Prefix
+	// RequestTimeout bounds every request (AUTH_REQUEST_TIMEOUT); zero: none.
+	RequestTimeout time.Duration
+	// Drain, when started, fails readiness and closes connections after
+	// each response; nil never drains.
+	Drain *Drain
 }
 
 // New returns the service's whole HTTP handler: middleware, request
@@ -56,10 +68,11 @@ func New(svc *auth.Service, opts Options) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Handler{auth: svc, log: log, spec: spec}
+	h := &Handler{auth: svc, log: log, drain: opts.Drain, spec: spec}
 
 	r := chi.NewRouter()
-	r.Use(withClient, logRequests(log), recoverPanics(log), secureHeaders, limitBody, v.middleware, parseBearer)
+	r.Use(withClient(opts.TrustedProxies), logRequests(log), recoverPanics(log), secureHeaders,
+		closeWhenDraining(opts.Drain), limitHeaders, withDeadline(opts.RequestTimeout), limitBody, v.middleware, parseBearer)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeError(w, errNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { writeError(w, errMethodNotAllowed) })
 
@@ -84,6 +97,14 @@ func (h *Handler) requestError(w http.ResponseWriter, r *http.Request, err error
 // the error table; anything else with a generic 500, logging the cause,
 // which never reaches the client.
 func (h *Handler) responseError(w http.ResponseWriter, r *http.Request, err error) {
+	if !known(err) && r.Context().Err() != nil {
+		// The client has gone or the request ran out of time: whatever failed
+		// failed for that, not for a bug.
+		h.log.InfoContext(r.Context(), "request abandoned", "request_id", RequestID(r.Context()),
+			"method", r.Method, "path", r.URL.Path, "error", err)
+		writeError(w, auth.ErrUnavailable)
+		return
+	}
 	if !known(err) {
 		h.log.ErrorContext(r.Context(), "request failed", "request_id", RequestID(r.Context()),
 			"method", r.Method, "path", r.URL.Path, "error", err)

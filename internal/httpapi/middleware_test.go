@@ -13,7 +13,7 @@ import (
 // User-Agent, and the request id that is echoed.
 func TestWithClient(t *testing.T) {
 	var got auth.Client
-	h := withClient(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = auth.ClientOf(r.Context()) }))
+	h := withClient(nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = auth.ClientOf(r.Context()) }))
 	req := httptest.NewRequest(http.MethodGet, "/auth/me/", nil)
 	req.RemoteAddr = "192.0.2.7:51234"
 	req.Header.Set("User-Agent", "tab\x00\x01 "+strings.Repeat("é", 200)+"\xff")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -129,5 +131,22 @@ func TestSQLiteBusyIsUnavailable(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("failed after %s, want about the 200ms timeout", d)
+	}
+}
+
+// A SQLite path is a file name, whatever it holds: a '#' or '?' (subtests
+// named "x#01") must not end the URI SQLite parses and open another file.
+func TestSQLitePathWithURICharacters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a#01?b%20.db")
+	st, err := store.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("the database is not at %s: %v", path, err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -45,7 +46,10 @@ func OpenSQLite(ctx context.Context, path string, opts ...Option) (*SQLite, erro
 		return nil, fmt.Errorf("open SQLite %s: %w", path, err)
 	}
 	f.Close()
-	db, err := sql.Open("sqlite", "file:"+path+"?"+params.Encode())
+	// The name is a URI: a '#' or '?' in the path (a test named "x#01")
+	// would end it, dropping the parameters and opening another file.
+	name := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+	db, err := sql.Open("sqlite", "file:"+name+"?"+params.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite %s: %w", path, err)
 	}
