@@ -13,7 +13,8 @@ commands:
   migrate               apply database migrations (idempotent)
   createsuperuser       create a superuser (prompts; or --email E --noinput
                         with the password in AUTH_SUPERUSER_PASSWORD)
-  healthcheck           exit 0 if the local server answers /auth/health/
+  healthcheck [--ready] exit 0 if the local server answers /auth/health/
+                        (with --ready: /auth/ready/, database and not draining)
   keygen --alg ALG      print a new PEM private key (ES256, EdDSA or RS256)
   import-users FILE     import users from a Django dumpdata JSON file
 

@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
 	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/config"
+	"github.com/ecommerce/auth-service/internal/hashlimit"
 	"github.com/ecommerce/auth-service/internal/httpapi"
+	"github.com/ecommerce/auth-service/internal/memlimit"
 	"github.com/ecommerce/auth-service/internal/password"
 	"github.com/ecommerce/auth-service/internal/store"
 )
@@ -28,6 +31,8 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	log := newLogger(e, cfg)
+	limit, source := memlimit.Apply(e.getenv, int64(cfg.MemoryLimitMiB), int64(cfg.HashMemoryMiB+baseMemoryMiB))
+	log.Info("memory limit", "mib", limit>>20, "from", string(source))
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -47,10 +52,14 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	svc := auth.New(st, keys, hasher, time.Now, auth.Params{
-		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, ReuseInterval: cfg.ReuseInterval,
+	limiter := hashlimit.New(int64(cfg.HashMemoryMiB)<<10, hashesPerCPU*runtime.GOMAXPROCS(0), cfg.HashMaxWait, maxHashQueue)
+	svc := auth.New(st, keys, hasher.Limited(limiter), time.Now, auth.Params{
+		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, ReuseInterval: cfg.ReuseInterval, Throttle: cfg.Throttle,
 	}, log)
-	handler, err := httpapi.New(svc, httpapi.Options{Log: log})
+	drain := &httpapi.Drain{}
+	handler, err := httpapi.New(svc, httpapi.Options{
+		Log: log, TrustedProxies: cfg.TrustedProxies, RequestTimeout: cfg.RequestTimeout, Drain: drain,
+	})
 	if err != nil {
 		return err
 	}
@@ -65,7 +74,9 @@ func serve(ctx context.Context, e env, args []string) error {
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		// Above the 16 KiB the handler answers in JSON (431): only what is
+		// far beyond it gets net/http's own plain-text 431.
+		MaxHeaderBytes: 64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
@@ -79,12 +90,23 @@ func serve(ctx context.Context, e env, args []string) error {
 	background.Go(func() { cleanupLoop(bgCtx, svc, cfg.CleanupInterval, log) })
 	log.Info("listening", "addr", ln.Addr().String(), "algorithm", keys.Algorithm(),
 		"access_ttl", cfg.AccessTTL.String(), "refresh_ttl", cfg.RefreshTTL.String(),
-		"refresh_reuse_interval", cfg.ReuseInterval.String())
+		"refresh_reuse_interval", cfg.ReuseInterval.String(),
+		"hash_memory_mib", cfg.HashMemoryMiB, "trusted_proxies", len(cfg.TrustedProxies))
 
 	select {
 	case err := <-serveErr:
 		return err
 	case <-ctx.Done():
+	}
+	// Fail readiness and tell every client to leave its connection, while
+	// still answering: load balancers take the replica out and keep-alive
+	// clients reconnect elsewhere, so that stopping loses nothing.
+	drain.Start()
+	log.Info("draining", "for", cfg.ShutdownDrain.String())
+	select {
+	case <-time.After(cfg.ShutdownDrain):
+	case err := <-serveErr:
+		return err
 	}
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -103,9 +125,23 @@ func newLogger(e env, cfg config.Config) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(e.stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 }
 
+// Password hashing: at most hashesPerCPU hashes run at once per CPU, however
+// little memory they take (PBKDF2, bcrypt), and at most maxHashQueue logins
+// wait for one.
+const (
+	hashesPerCPU = 2
+	maxHashQueue = 1024
+)
+
+// baseMemoryMiB is what the process needs besides password hashes: the
+// default memory limit is it plus the hash budget, when neither GOMEMLIMIT,
+// AUTH_MEMORY_LIMIT_MIB nor a container limit says otherwise.
+const baseMemoryMiB = 64
+
 // openStore opens the configured store and says which one it is.
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.DB, error) {
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL,
+		store.WithMaxConns(cfg.DBMaxConns), store.WithStatementTimeout(cfg.DBStatementTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("AUTH_DATABASE_URL: %w", err)
 	}

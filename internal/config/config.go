@@ -6,10 +6,12 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/password"
 	"github.com/ecommerce/auth-service/internal/token"
 )
@@ -41,6 +43,34 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// SuperuserPassword is createsuperuser --noinput's password.
 	SuperuserPassword string
+
+	// Abuse resistance and failure behaviour (README, "Abuse and failure
+	// behaviour"); read by readAbuse.
+
+	// Throttle is the login throttle: AUTH_LOGIN_MAX_FAILURES,
+	// AUTH_ACCOUNT_MAX_FAILURES, AUTH_IP_MAX_FAILURES (0 turns one off),
+	// AUTH_LOGIN_FAILURE_WINDOW, AUTH_LOGIN_MAX_BACKOFF.
+	Throttle auth.ThrottleParams
+	// TrustedProxies (AUTH_TRUSTED_PROXIES, CIDRs or addresses) are the
+	// peers whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
+	// HashMemoryMiB (AUTH_HASH_MEMORY_MIB) is the memory password hashes
+	// may hold at once; HashMaxWait (AUTH_HASH_MAX_WAIT) how long a login
+	// may wait for its share before it is refused (503 overloaded).
+	HashMemoryMiB int
+	HashMaxWait   time.Duration
+	// MemoryLimitMiB (AUTH_MEMORY_LIMIT_MIB) is Go's soft memory limit;
+	// 0: GOMEMLIMIT, else 90% of the container's limit, else a default.
+	MemoryLimitMiB int
+	// DBMaxConns (AUTH_DB_MAX_CONNS) bounds the PostgreSQL pool;
+	// DBStatementTimeout (AUTH_DB_STATEMENT_TIMEOUT) every statement.
+	DBMaxConns         int
+	DBStatementTimeout time.Duration
+	// RequestTimeout (AUTH_REQUEST_TIMEOUT) bounds every request.
+	RequestTimeout time.Duration
+	// ShutdownDrain (AUTH_SHUTDOWN_DRAIN) is how long the server keeps
+	// answering, with Connection: close, after SIGTERM before it stops.
+	ShutdownDrain time.Duration
 }
 
 // SQLitePath returns the embedded store's file, or "" for PostgreSQL.
@@ -75,6 +105,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Password.Iterations = uint32(r.integer("AUTH_ARGON2_ITERATIONS", int(c.Password.Iterations), 1, 100))
 	c.Password.Parallelism = uint8(r.integer("AUTH_ARGON2_PARALLELISM", int(c.Password.Parallelism), 1, 64))
 	c.LogLevel = r.logLevel("AUTH_LOG_LEVEL")
+	c.readAbuse(&r)
 	if files := getenv("AUTH_JWT_PRIVATE_KEYS"); files != "" {
 		for _, f := range strings.Split(files, ",") {
 			if f = strings.TrimSpace(f); f != "" {
@@ -99,6 +130,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("AUTH_ACCESS_TOKEN_TTL (%s) must not exceed AUTH_REFRESH_TOKEN_TTL (%s)", c.AccessTTL, c.RefreshTTL)
 	case c.Password.MemoryKiB < 8*uint32(c.Password.Parallelism):
 		return fmt.Errorf("AUTH_ARGON2_MEMORY_KIB must be at least 8 × AUTH_ARGON2_PARALLELISM")
+	case int64(c.HashMemoryMiB)<<10 < int64(c.Password.MemoryKiB):
+		return fmt.Errorf("AUTH_HASH_MEMORY_MIB (%d MiB) must hold at least one hash of AUTH_ARGON2_MEMORY_KIB (%d KiB)",
+			c.HashMemoryMiB, c.Password.MemoryKiB)
 	}
 	switch c.JWTAlgorithm {
 	case token.HS256:
@@ -129,6 +163,25 @@ func (c Config) validateSecret() error {
 		return fmt.Errorf("AUTH_SECRET_KEY is too short: %d bytes, at least %d required", len(c.SecretKey), token.MinSecretLen)
 	}
 	return nil
+}
+
+// readAbuse reads the abuse-resistance and failure-behaviour variables.
+func (c *Config) readAbuse(r *reader) {
+	c.Throttle = auth.ThrottleParams{
+		MaxFailures:        r.integer("AUTH_LOGIN_MAX_FAILURES", 5, 0, 1000),
+		AccountMaxFailures: r.integer("AUTH_ACCOUNT_MAX_FAILURES", 100, 0, 1_000_000),
+		AddressMaxFailures: r.integer("AUTH_IP_MAX_FAILURES", 50, 0, 1_000_000),
+		Window:             r.duration("AUTH_LOGIN_FAILURE_WINDOW", 15*time.Minute, false),
+		MaxBackoff:         r.duration("AUTH_LOGIN_MAX_BACKOFF", 15*time.Minute, false),
+	}
+	c.TrustedProxies = r.prefixes("AUTH_TRUSTED_PROXIES")
+	c.HashMemoryMiB = r.integer("AUTH_HASH_MEMORY_MIB", 64, 1, 1<<20)
+	c.HashMaxWait = r.duration("AUTH_HASH_MAX_WAIT", 2*time.Second, true)
+	c.MemoryLimitMiB = r.integer("AUTH_MEMORY_LIMIT_MIB", 0, 0, 1<<24)
+	c.DBMaxConns = r.integer("AUTH_DB_MAX_CONNS", 10, 1, 10_000)
+	c.DBStatementTimeout = r.duration("AUTH_DB_STATEMENT_TIMEOUT", 5*time.Second, false)
+	c.RequestTimeout = r.duration("AUTH_REQUEST_TIMEOUT", 10*time.Second, false)
+	c.ShutdownDrain = r.duration("AUTH_SHUTDOWN_DRAIN", 5*time.Second, true)
 }
 
 func or(v, fallback string) string {
@@ -176,6 +229,26 @@ func (r *reader) integer(name string, fallback, lo, hi int) int {
 		r.fail(name, "want an integer from %d to %d, got %q", lo, hi, v)
 	}
 	return n
+}
+
+// prefixes reads a comma-separated list of CIDR prefixes or single
+// addresses.
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, item := range strings.Split(r.getenv(name), ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(item); err == nil {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		} else {
+			r.fail(name, "%q is neither a CIDR prefix (10.0.0.0/8) nor an address", item)
+		}
+	}
+	return out
 }
 
 func (r *reader) boolean(name string, fallback bool) bool {

@@ -29,6 +29,7 @@ import (
 type Postgres struct {
 	pgTx // queries outside any transaction
 	pool *pgxpool.Pool
+	cfg  *pgxpool.Config
 }
 
 // OpenPostgres connects to the database at url (a postgres:// URL) and checks
@@ -60,11 +61,13 @@ func OpenPostgres(ctx context.Context, url string, opts ...Option) (*Postgres, e
 		pool.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	return &Postgres{pgTx: pgTx{pgdb.New(pool)}, pool: pool}, nil
+	return &Postgres{pgTx: pgTx{pgdb.New(pool)}, pool: pool, cfg: cfg}, nil
 }
 
 // Migrate applies the embedded migrations. A PostgreSQL advisory lock makes
-// replicas that start together migrate one at a time.
+// replicas that start together migrate one at a time. It runs on
+// connections of its own without the statement timeout: building an index
+// on a large table may take longer than any request should.
 func (p *Postgres) Migrate(ctx context.Context) error {
 	files, err := fs.Sub(sqlfiles.PostgresMigrations, "migrations")
 	if err != nil {
@@ -74,7 +77,15 @@ func (p *Postgres) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db := stdlib.OpenDBFromPool(p.pool)
+	cfg := p.cfg.Copy()
+	cfg.MaxConns = 2 // goose's own and its lock's
+	delete(cfg.ConnConfig.RuntimeParams, "statement_timeout")
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer pool.Close()
+	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
 	return migrate(ctx, goose.DialectPostgres, db, files, goose.WithSessionLocker(locker))
 }
