@@ -77,7 +77,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		// Above the 16 KiB the handler answers in JSON (431): only what is
 		// far beyond it gets net/http's own plain-text 431.
 		MaxHeaderBytes: 64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

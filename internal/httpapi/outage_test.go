@@ -31,9 +31,13 @@ func TestDatabaseOutage(t *testing.T) {
 	p := e.login("user@example.com", "pw-12345")
 	bearer := map[string]string{"Authorization": "Bearer " + p.Access}
 	requests := map[string]func() response{
-		"login":      func() response { return e.postJSON("/auth/token/", `{"email":"user@example.com","password":"pw-12345"}`) },
-		"refresh":    func() response { return e.refresh(p.Refresh) },
-		"verify":     func() response { return e.postJSON("/auth/token/verify/", jsonBody(map[string]string{"token": p.Access})) },
+		"login": func() response {
+			return e.postJSON("/auth/token/", `{"email":"user@example.com","password":"pw-12345"}`)
+		},
+		"refresh": func() response { return e.refresh(p.Refresh) },
+		"verify": func() response {
+			return e.postJSON("/auth/token/verify/", jsonBody(map[string]string{"token": p.Access}))
+		},
 		"logout":     func() response { return e.postJSON("/auth/logout/", jsonBody(map[string]string{"refresh": p.Refresh})) },
 		"logout all": func() response { return e.request(http.MethodPost, "/auth/logout/all/", "", "", bearer) },
 		"me":         func() response { return e.request(http.MethodGet, "/auth/me/", "", "", bearer) },
