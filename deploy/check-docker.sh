@@ -92,6 +92,7 @@ check(str(env.get("AUTH_DATABASE_URL", "")).startswith("postgres://") and "@auth
       "AUTH_DATABASE_URL points at auth-db")
 check("AUTH_SECRET_KEY" in env, "AUTH_SECRET_KEY is set")
 check(str(env.get("AUTH_MIGRATE_ON_START")).lower() == "true", "AUTH_MIGRATE_ON_START is true")
+gw = services.get("gateway") or {}
 for name in ("AUTH_LISTEN_ADDR", "AUTH_ACCESS_TOKEN_TTL", "AUTH_REFRESH_TOKEN_TTL", "AUTH_LOG_LEVEL",
              "AUTH_JWT_ALGORITHM", "AUTH_JWT_PRIVATE_KEYS", "AUTH_REFRESH_REUSE_INTERVAL"):
     check(name in env, f"{name} is passed to auth-service")
@@ -99,6 +100,19 @@ deps = svc.get("depends_on") or {}
 check(isinstance(deps, dict) and (deps.get("auth-db") or {}).get("condition") == "service_healthy",
       "auth-service waits for auth-db to be healthy")
 check(svc.get("restart") == "unless-stopped", "auth-service restart: unless-stopped")
+hc = svc.get("healthcheck") or {}
+check("--ready" in [str(x) for x in hc.get("test") or []], "auth-service healthcheck is readiness (healthcheck --ready)")
+check("AUTH_TRUSTED_PROXIES" in env, "auth-service trusts the gateway's network (AUTH_TRUSTED_PROXIES)")
+grace = str(svc.get("stop_grace_period", ""))
+check(grace.endswith("s") and grace[:-1].isdigit() and int(grace[:-1]) >= 20,
+      "auth-service stop_grace_period covers the drain and the shutdown wait (>= 20s)")
+nets = doc.get("networks") or {}
+subnets = [c.get("subnet") for c in ((nets.get("gateway") or {}).get("ipam") or {}).get("config") or []]
+check(len(subnets) == 1 and str(env.get("AUTH_TRUSTED_PROXIES")) == str(subnets[0]),
+      "AUTH_TRUSTED_PROXIES is the gateway network's subnet")
+check("gateway" in (svc.get("networks") or []) and (gw.get("networks") or []) == ["gateway"],
+      "the gateway reaches the replicas on the gateway network only")
+check("gateway" not in (db.get("networks") or []), "the database is not on the gateway network")
 
 check(str(db.get("image", "")).startswith("postgres:16"), "auth-db is postgres:16")
 check("ports" not in db, "auth-db publishes no port")
