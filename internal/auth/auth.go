@@ -43,6 +43,10 @@ type Hasher interface {
 	Verify(ctx context.Context, pw, encoded string) (ok, rehash bool, err error)
 	// VerifyDummy costs what Verify costs, for a login without a user.
 	VerifyDummy(ctx context.Context, pw string) error
+	// Reserve takes a place for the next Verify or VerifyDummy made with the
+	// returned context, or fails at once when hashing is saturated, before
+	// the caller asks the database anything; done gives the place up.
+	Reserve(ctx context.Context) (_ context.Context, done func(), _ error)
 }
 
 var _ Hasher = (*password.Hasher)(nil)

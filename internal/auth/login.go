@@ -14,10 +14,16 @@ import (
 
 // Login checks email and password and starts a session. Every failure a
 // client can cause is ErrBadCredentials, and an unknown email still costs one
-// password hash. Attempts go through the login throttle first, which may
-// refuse them (ErrThrottled) before any hash; a hash that cannot start in
-// time is ErrOverloaded.
+// password hash. A login first takes its place in the hash queue, and is
+// refused at once with ErrOverloaded when hashing is saturated, before it
+// costs the database anything; then it goes through the login throttle,
+// which may refuse it (ErrThrottled) before any hash.
 func (s *Service) Login(ctx context.Context, email, pw string) (Pair, error) {
+	ctx, done, err := s.hasher.Reserve(ctx)
+	if err != nil {
+		return Pair{}, hashFailure(err)
+	}
+	defer done()
 	attempt, err := s.throttle.admit(ctx, email)
 	if err != nil {
 		return Pair{}, err

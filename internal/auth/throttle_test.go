@@ -291,3 +291,48 @@ func TestThrottleIsSharedAndRaceFree(t *testing.T) {
 		})
 	}
 }
+
+// countingStore counts the questions a login asks the database first.
+type countingStore struct {
+	store.DB
+	asked atomic.Int64
+}
+
+func (c *countingStore) ThrottleCounters(ctx context.Context, keys [][]byte) ([]auth.ThrottleCounter, error) {
+	c.asked.Add(1)
+	return c.DB.ThrottleCounters(ctx, keys)
+}
+
+func (c *countingStore) UserByEmail(ctx context.Context, email string) (auth.User, error) {
+	c.asked.Add(1)
+	return c.DB.UserByEmail(ctx, email)
+}
+
+// When hashing is saturated a login is refused at once, before it asks the
+// database anything: a burst must not queue for the database either.
+func TestSaturatedHashingRefusesBeforeTheDatabase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
+		counting := &countingStore{DB: st}
+		lim := hashlimit.New(64, 1, 2*time.Second, 100)
+		lim.Observe(10 * time.Second) // a hash takes far longer than the wait bound
+		h := cheapHasher(t).Limited(lim)
+		svc := auth.New(counting, testKeys(t), h, time.Now,
+			auth.Params{AccessTTL: time.Minute, RefreshTTL: time.Hour, Throttle: throttleParams}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		hold, err := lim.Acquire(context.Background(), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer hold()
+		start := time.Now()
+		_, err = svc.Login(auth.WithClient(context.Background(), auth.Client{Address: "192.0.2.50"}), "someone@example.com", "pw")
+		if !errors.Is(err, auth.ErrOverloaded) {
+			t.Fatalf("err = %v, want ErrOverloaded", err)
+		}
+		if d := time.Since(start); d > 100*time.Millisecond {
+			t.Errorf("refused after %s, want at once", d)
+		}
+		if n := counting.asked.Load(); n != 0 {
+			t.Errorf("the refused login asked the database %d questions", n)
+		}
+	})
+}

@@ -34,7 +34,7 @@ func (e *TooCostlyError) Error() string {
 // Limiter admits hashes in arrival order while their memory fits the budget
 // and a slot is free. A caller waits at most maxWait, and is refused at once
 // when the hashes queued ahead of it would, at the pace hashes have been
-// finishing, take longer than that: a refusal is fast, so a client that is
+// finishing, take too long (admits): a refusal is fast, so a client that is
 // refused can retry elsewhere while one that waits is almost always served.
 type Limiter struct {
 	budgetKiB int64
@@ -46,6 +46,9 @@ type Limiter struct {
 	usedKiB int64
 	running int
 	queue   []*waiter
+	// pending counts reservations not yet used: callers on their way to a
+	// hash, counted as if queued.
+	pending int
 	// avgHold is a moving average of how long a hash holds its share: what
 	// the queue's wait is estimated from.
 	avgHold time.Duration
@@ -87,11 +90,65 @@ func (l *Limiter) observe(d time.Duration) {
 	l.avgHold += (d - l.avgHold) / 8
 }
 
+// reservation is a place Reserve took for a caller's next Acquire.
+type reservation struct {
+	l        *Limiter
+	deadline time.Time
+	used     bool // by Acquire, or given up; mu is held to change it
+}
+
+type reservationKey struct{}
+
+// Reserve takes a place for a hash the caller will Acquire a little later,
+// after the work that tells it which hash (a database lookup), or fails at
+// once with ErrOverloaded if the hashes queued and reserved ahead would not
+// start in time (admits). So a burst is refused before it does any of that
+// work, instead of queueing for it. It returns ctx carrying the place, for
+// the Acquire that uses it (whose wait it bounds from now), and done, which
+// gives the place up if it is still unused (call it when the caller is done
+// hashing, in any case).
+func (l *Limiter) Reserve(ctx context.Context) (context.Context, func(), error) {
+	if err := ctx.Err(); err != nil {
+		return ctx, func() {}, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.admits(len(l.queue) + l.pending) {
+		return ctx, func() {}, ErrOverloaded
+	}
+	l.pending++
+	r := &reservation{l: l, deadline: time.Now().Add(l.maxWait)}
+	done := func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if !r.used {
+			r.used = true
+			l.pending--
+		}
+	}
+	return context.WithValue(ctx, reservationKey{}, r), done, nil
+}
+
+// admits reports whether a caller with ahead others queued or reserved
+// before it may wait: the queue is not full, and at the recent pace it would
+// start within half the wait bound. The other half is the margin for what
+// the estimate cannot see (the work a reserved caller does before its hash,
+// hashes slowing down as the machine gets busier), so that a caller who is
+// let in is almost never refused later, after waiting: a refusal comes at
+// once or not at all. An idle limiter admits anyone. mu is held.
+func (l *Limiter) admits(ahead int) bool {
+	if ahead == 0 && l.running < l.slots {
+		return true
+	}
+	return ahead < l.maxQueue && l.estimatedWait(ahead) <= l.maxWait/2
+}
+
 // Acquire waits until a hash of kib KiB may run and returns the function
 // that ends it, to be called exactly once. It fails with a *TooCostlyError
 // if kib exceeds the whole budget, with ErrOverloaded if the hash cannot
-// start within the wait bound, and with ctx's error if ctx ends first: a
-// caller that has gone costs no hash.
+// start within the wait bound (counted from Reserve, when ctx carries a
+// place it took), and with ctx's error if ctx ends first: a caller that has
+// gone costs no hash.
 func (l *Limiter) Acquire(ctx context.Context, kib int64) (release func(), err error) {
 	if kib > l.budgetKiB {
 		return nil, &TooCostlyError{KiB: kib, BudgetKiB: l.budgetKiB}
@@ -99,13 +156,20 @@ func (l *Limiter) Acquire(ctx context.Context, kib int64) (release func(), err e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	deadline := time.Now().Add(l.maxWait)
 	l.mu.Lock()
+	r, reserved := ctx.Value(reservationKey{}).(*reservation)
+	if reserved = reserved && r.l == l && !r.used; reserved {
+		r.used = true
+		l.pending--
+		deadline = r.deadline
+	}
 	if len(l.queue) == 0 && l.fits(kib) {
 		l.take(kib)
 		l.mu.Unlock()
 		return l.releaser(kib), nil
 	}
-	if len(l.queue) >= l.maxQueue || l.estimatedWait(len(l.queue)) > l.maxWait {
+	if !reserved && !l.admits(len(l.queue)+l.pending) {
 		l.mu.Unlock()
 		return nil, ErrOverloaded
 	}
@@ -113,7 +177,7 @@ func (l *Limiter) Acquire(ctx context.Context, kib int64) (release func(), err e
 	l.queue = append(l.queue, w)
 	l.mu.Unlock()
 
-	timer := time.NewTimer(l.maxWait)
+	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	select {
 	case <-w.ready:

@@ -109,11 +109,11 @@ func TestWaitIsBounded(t *testing.T) {
 	}
 }
 
-// When the queue ahead would take longer than maxWait at the pace hashes
-// have been finishing, a caller is refused at once instead of waiting for
-// the refusal.
+// When the queue ahead would take longer than half of maxWait at the pace
+// hashes have been finishing (the other half is the estimate's margin), a
+// caller is refused at once instead of waiting for the refusal.
 func TestLongQueueRefusesAtOnce(t *testing.T) {
-	l := New(10, 1, 100*time.Millisecond, 1000)
+	l := New(10, 1, 200*time.Millisecond, 1000)
 	l.Observe(40 * time.Millisecond)
 	hold, _ := l.Acquire(context.Background(), 10)
 	defer hold()
@@ -187,5 +187,60 @@ func waitQueued(t *testing.T, l *Limiter, n int) {
 			t.Fatalf("%d queued, want %d", queued(l), n)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// Reservations count as queued: a burst is refused at once, before the
+// callers do the work that precedes their hash, once the places taken would
+// not start within half of maxWait. Giving a place up frees it.
+func TestReservationsCountAsQueued(t *testing.T) {
+	l := New(10, 1, 200*time.Millisecond, 1000)
+	l.Observe(40 * time.Millisecond)
+	hold, _ := l.Acquire(context.Background(), 10)
+	defer hold()
+	var dones []func()
+	for i := range 2 { // expected starts: 40ms, 80ms
+		_, done, err := l.Reserve(context.Background())
+		if err != nil {
+			t.Fatalf("reservation %d: %v", i+1, err)
+		}
+		dones = append(dones, done)
+	}
+	if _, _, err := l.Reserve(context.Background()); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("third reservation: %v, want ErrOverloaded (it would start after 120ms)", err)
+	}
+	if _, err := l.Acquire(context.Background(), 10); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("an unreserved hash behind two reservations: %v, want ErrOverloaded", err)
+	}
+	dones[0]()
+	dones[0]() // twice is harmless
+	if _, done, err := l.Reserve(context.Background()); err != nil {
+		t.Fatalf("after giving a place up: %v", err)
+	} else {
+		done()
+	}
+}
+
+// A reserved hash waits at most maxWait from the reservation, and uses its
+// place even when the queue looks full to others.
+func TestReservedAcquireWaitsFromTheReservation(t *testing.T) {
+	l := New(10, 1, 100*time.Millisecond, 1000)
+	hold, _ := l.Acquire(context.Background(), 10)
+	defer hold()
+	ctx, done, err := l.Reserve(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	time.Sleep(60 * time.Millisecond)
+	start := time.Now()
+	if _, err := l.Acquire(ctx, 10); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("err = %v, want ErrOverloaded", err)
+	}
+	if d := time.Since(start); d > 80*time.Millisecond {
+		t.Errorf("waited %s after the reservation's 60ms, want the rest of 100ms", d)
+	}
+	if queued(l) != 0 || l.pending != 0 {
+		t.Errorf("left %d queued, %d pending", queued(l), l.pending)
 	}
 }

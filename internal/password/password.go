@@ -101,6 +101,18 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
+// Reserve takes a place in the limiter's queue for the caller's next Verify
+// or VerifyDummy, to be made with the returned context once the caller knows
+// which hash to check (see hashlimit.Limiter.Reserve): under a burst it
+// fails at once with hashlimit.ErrOverloaded, before the caller does that
+// work. done gives the place up; call it when finished, in any case.
+func (h *Hasher) Reserve(ctx context.Context) (context.Context, func(), error) {
+	if h.limit == nil {
+		return ctx, func() {}, ctx.Err()
+	}
+	return h.limit.Reserve(ctx)
+}
+
 // acquire takes kib of the limiter's budget, if there is a limiter.
 func (h *Hasher) acquire(ctx context.Context, kib int64) (release func(), err error) {
 	if h.limit == nil {
