@@ -203,3 +203,12 @@ func TestHealthcheckReady(t *testing.T) {
 	}
 	proxy.Restore()
 }
+
+// Hashing never takes the last CPU: on 2 CPUs one hash runs at a time.
+func TestHashSlotsLeaveACPU(t *testing.T) {
+	for cpus, want := range map[int]int{1: 1, 2: 1, 4: 3, 8: 7} {
+		if got := hashSlots(cpus); got != want {
+			t.Errorf("hashSlots(%d) = %d, want %d", cpus, got, want)
+		}
+	}
+}

@@ -52,7 +52,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	limiter := hashlimit.New(int64(cfg.HashMemoryMiB)<<10, hashesPerCPU*runtime.GOMAXPROCS(0), cfg.HashMaxWait, maxHashQueue)
+	limiter := hashlimit.New(int64(cfg.HashMemoryMiB)<<10, hashSlots(runtime.GOMAXPROCS(0)), cfg.HashMaxWait, maxHashQueue)
 	svc := auth.New(st, keys, hasher.Limited(limiter), time.Now, auth.Params{
 		AccessTTL: cfg.AccessTTL, RefreshTTL: cfg.RefreshTTL, ReuseInterval: cfg.ReuseInterval, Throttle: cfg.Throttle,
 	}, log)
@@ -125,13 +125,17 @@ func newLogger(e env, cfg config.Config) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(e.stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
 }
 
-// Password hashing: at most hashesPerCPU hashes run at once per CPU, however
-// little memory they take (PBKDF2, bcrypt), and at most maxHashQueue logins
-// wait for one.
-const (
-	hashesPerCPU = 2
-	maxHashQueue = 1024
-)
+// maxHashQueue bounds how many logins may wait for a hash, whatever the
+// wait estimate says.
+const maxHashQueue = 1024
+
+// hashSlots is how many password hashes may run at once on cpus CPUs: all
+// but one, however little memory they take (PBKDF2, bcrypt). A hash keeps
+// its CPU busy for tens of milliseconds; with every CPU hashing, the cheap
+// requests (refresh, /auth/me/, health checks, the 503s that shed a login
+// storm) wait behind them for hundreds of milliseconds. One CPU left to
+// them keeps them fast while logins queue; on one CPU there is no choice.
+func hashSlots(cpus int) int { return max(cpus-1, 1) }
 
 // baseMemoryMiB is what the process needs besides password hashes: the
 // default memory limit is it plus the hash budget, when neither GOMEMLIMIT,
