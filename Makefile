@@ -3,7 +3,7 @@ GO       ?= go
 BIN      ?= bin/auth-service
 TS_DIR   := clients/ts
 
-.PHONY: all generate generate-go generate-ts check-generated vendor-swagger-ui build run test lint e2e image-test bench clean
+.PHONY: all generate generate-go generate-ts check-generated vendor-swagger-ui build run test lint e2e image-test bench fuzz loginstorm clean
 
 all: build
 
@@ -54,6 +54,22 @@ lint: $(TS_DIR)/node_modules
 ## e2e: two replicas and nginx on loopback, driven by the generated Go and TypeScript clients
 e2e: $(TS_DIR)/node_modules
 	$(GO) test -count=1 -tags e2e -v ./internal/e2e/
+
+## fuzz: run each fuzz target for FUZZTIME (default 20s); their seed corpora (testdata/fuzz/) also run in `make test`
+FUZZTIME ?= 20s
+FUZZ_TARGETS := ./internal/httpapi:FuzzRequestBody ./internal/token:FuzzParse ./internal/password:FuzzParseStoredHash \
+	./internal/userimport:FuzzParse ./internal/config:FuzzLoad
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	done
+
+## loginstorm: 1,000 concurrent logins against the service on a fresh PostgreSQL database (README, "Abuse and failure behaviour")
+loginstorm:
+	$(GO) build -o bin/loginstorm ./bench/cmd/loginstorm
+	bin/loginstorm
 
 ## bench: the service against the bare baseline (bench/) on a fresh PostgreSQL database; knobs BENCH_DURATION, BENCH_CONNS, ... (see bench/cmd/bench)
 bench:

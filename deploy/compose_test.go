@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
@@ -163,10 +164,17 @@ func TestComposeServices(t *testing.T) {
 func TestComposeHealthchecks(t *testing.T) {
 	p := mustLoad(t, exampleEnv)
 
+	// Readiness: a replica whose database does not answer, or that is
+	// draining, is not healthy, and the gateway waits for a ready one.
 	svc := service(t, p, "auth-service")
 	if svc.HealthCheck == nil || svc.HealthCheck.Disable ||
-		!slices.Equal([]string(svc.HealthCheck.Test), []string{"CMD", "auth-service", "healthcheck"}) {
-		t.Errorf("auth-service healthcheck %+v, want [CMD auth-service healthcheck]", svc.HealthCheck)
+		!slices.Equal([]string(svc.HealthCheck.Test), []string{"CMD", "auth-service", "healthcheck", "--ready"}) {
+		t.Errorf("auth-service healthcheck %+v, want [CMD auth-service healthcheck --ready]", svc.HealthCheck)
+	}
+	// The stop grace covers the drain (5s) and the wait for requests in
+	// flight (15s), so that `docker compose stop` loses nothing.
+	if svc.StopGracePeriod == nil || time.Duration(*svc.StopGracePeriod) < 20*time.Second {
+		t.Errorf("auth-service stop_grace_period %v, want at least 20s", svc.StopGracePeriod)
 	}
 
 	db := service(t, p, "auth-db")
@@ -196,6 +204,29 @@ func TestComposeStartOrder(t *testing.T) {
 				t.Errorf("%s waits for %s with condition %q, want %q", name, dep, got[dep], cond)
 			}
 		}
+	}
+}
+
+// The replicas believe X-Forwarded-For from the gateway's network only, and
+// the database is not on it.
+func TestComposeNetworks(t *testing.T) {
+	p := mustLoad(t, exampleEnv)
+	svc, db, gw := service(t, p, "auth-service"), service(t, p, "auth-db"), service(t, p, "gateway")
+	netw, ok := p.Networks["gateway"]
+	if !ok || len(netw.Ipam.Config) != 1 {
+		t.Fatalf("network gateway %+v, want one fixed subnet", netw)
+	}
+	if v, _ := envValue(svc, "AUTH_TRUSTED_PROXIES"); v != netw.Ipam.Config[0].Subnet {
+		t.Errorf("AUTH_TRUSTED_PROXIES %q, want the gateway network's subnet %q", v, netw.Ipam.Config[0].Subnet)
+	}
+	if _, on := svc.Networks["gateway"]; !on {
+		t.Error("auth-service is not on the gateway network")
+	}
+	if _, on := db.Networks["gateway"]; on {
+		t.Error("the database is on the gateway network")
+	}
+	if len(gw.Networks) != 1 {
+		t.Errorf("gateway networks %v, want the gateway network only", gw.Networks)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 // parsing stays the standard library's.
 type Conn struct {
 	addr    string
+	local   *net.TCPAddr // the address to dial from; nil: any
 	timeout time.Duration
 	// mu guards nc against abort, which another goroutine calls; Do, the only
 	// writer, reads nc without it.
@@ -37,12 +38,22 @@ func NewConn(addr string, timeout time.Duration) *Conn {
 	return &Conn{addr: addr, timeout: timeout}
 }
 
+// NewConnFrom is NewConn dialling from the local address local: on loopback,
+// any of 127.0.0.0/8, so that each connection is a client of its own.
+func NewConnFrom(local *net.TCPAddr, addr string, timeout time.Duration) *Conn {
+	return &Conn{addr: addr, local: local, timeout: timeout}
+}
+
 // Do sends req, a complete HTTP/1.1 request (see NewRequest), and reads the
 // response. The returned body is valid until the next call. On any transport
 // error the connection is closed, to be redialled by the next call.
 func (c *Conn) Do(req []byte) (status int, body []byte, err error) {
 	if c.nc == nil {
-		nc, err := net.DialTimeout("tcp", c.addr, c.timeout)
+		d := net.Dialer{Timeout: c.timeout}
+		if c.local != nil {
+			d.LocalAddr = c.local
+		}
+		nc, err := d.Dial("tcp", c.addr)
 		if err != nil {
 			return 0, nil, err
 		}

@@ -72,7 +72,7 @@ func TestPercentile(t *testing.T) {
 	for i := 1; i <= 100; i++ {
 		d = append(d, time.Duration(i))
 	}
-	if percentile(d, 0.5) != 50 || percentile(d, 0.99) != 99 || percentile(d[:1], 0.99) != 1 || percentile(nil, 0.5) != 0 {
+	if Percentile(d, 0.5) != 50 || Percentile(d, 0.99) != 99 || Percentile(d[:1], 0.99) != 1 || Percentile(nil, 0.5) != 0 {
 		t.Fatal("wrong nearest-rank percentile")
 	}
 }

@@ -225,7 +225,7 @@ func Merge(rs ...Result) Result {
 func (r *Result) summarise() {
 	slices.Sort(r.latencies)
 	r.Requests = len(r.latencies)
-	r.P50, r.P99, r.Max = percentile(r.latencies, 0.50), percentile(r.latencies, 0.99), 0
+	r.P50, r.P99, r.Max = Percentile(r.latencies, 0.50), Percentile(r.latencies, 0.99), 0
 	if n := len(r.latencies); n > 0 {
 		r.Max = r.latencies[n-1]
 	}
@@ -246,7 +246,7 @@ func drive(ctx context.Context, c *Conn, w Worker, from, to time.Time) workerSta
 		case err != nil:
 			if in {
 				s.latencies = append(s.latencies, t1.Sub(t0))
-				s.errors[errorClass(err)]++
+				s.errors[ErrorClass(err)]++
 			}
 			// Do not spin on a refused dial.
 			time.Sleep(10 * time.Millisecond)
@@ -318,8 +318,8 @@ func meter(ctx context.Context, sets map[string]PIDs, from, to time.Time) (map[s
 	return cpu, nil
 }
 
-// percentile returns the nearest-rank q-quantile of sorted, or 0 if empty.
-func percentile(sorted []time.Duration, q float64) time.Duration {
+// Percentile returns the nearest-rank q-quantile of sorted, or 0 if empty.
+func Percentile(sorted []time.Duration, q float64) time.Duration {
 	if len(sorted) == 0 {
 		return 0
 	}
@@ -327,9 +327,9 @@ func percentile(sorted []time.Duration, q float64) time.Duration {
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
-// errorClass names a transport error by kind, so that the report groups
+// ErrorClass names a transport error by kind, so that the report groups
 // them instead of listing every address.
-func errorClass(err error) string {
+func ErrorClass(err error) string {
 	var ne net.Error
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):

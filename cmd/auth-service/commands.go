@@ -216,11 +216,19 @@ func (p *prompter) secret(prompt string) (string, error) {
 	return p.line(prompt)
 }
 
-// healthcheck asks the local server for /auth/health/, for the container
-// HEALTHCHECK, and fails unless it answers 200.
+// healthcheck asks the local server for /auth/health/ (liveness, for the
+// image's HEALTHCHECK), or with --ready for /auth/ready/ (readiness: the
+// database answers and the server is not shutting down), and fails unless
+// it answers 200.
 func healthcheck(ctx context.Context, e env, args []string) error {
-	if err := parseFlags(newFlags("healthcheck", e), args); err != nil {
+	flags := newFlags("healthcheck", e)
+	ready := flags.Bool("ready", false, "check readiness (/auth/ready/) instead of liveness")
+	if err := parseFlags(flags, args); err != nil {
 		return err
+	}
+	path, state := "/auth/health/", "healthy"
+	if *ready {
+		path, state = "/auth/ready/", "ready"
 	}
 	cfg, err := config.Load(e.getenv)
 	if err != nil {
@@ -235,19 +243,19 @@ func healthcheck(ctx context.Context, e env, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/auth/health/", nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+path, nil)
 	if err != nil {
 		return err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("unhealthy: %w", err)
+		return fmt.Errorf("not %s: %w", state, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("unhealthy: status %d", resp.StatusCode)
+		return fmt.Errorf("not %s: status %d", state, resp.StatusCode)
 	}
-	fmt.Fprintln(e.stdout, "healthy")
+	fmt.Fprintln(e.stdout, state)
 	return nil
 }
 

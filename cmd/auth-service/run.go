@@ -14,7 +14,8 @@ commands:
   createsuperuser       create a superuser (prompts; or --email E --noinput
                         with the password in AUTH_SUPERUSER_PASSWORD;
                         --force-weak skips the password policy, for tests)
-  healthcheck           exit 0 if the local server answers /auth/health/
+  healthcheck [--ready] exit 0 if the local server answers /auth/health/
+                        (with --ready: /auth/ready/, database and not draining)
   keygen --alg ALG [--out FILE]
                         make a new PEM private key (ES256, EdDSA or RS256):
                         printed, or written to a new mode-0600 FILE

@@ -23,8 +23,9 @@ const testSecret = "a-test-secret-of-sixteen-distinct-bytes-or-more"
 // envMap is an injected environment.
 func envMap(kv ...string) func(string) string {
 	m := map[string]string{
-		// Cheap hashing keeps the tests fast.
-		"AUTH_ARGON2_MEMORY_KIB": "64", "AUTH_ARGON2_ITERATIONS": "1",
+		// Cheap hashing keeps the tests fast, and so does stopping without
+		// the drain (drain_test.go sets one).
+		"AUTH_ARGON2_MEMORY_KIB": "64", "AUTH_ARGON2_ITERATIONS": "1", "AUTH_SHUTDOWN_DRAIN": "0s",
 	}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]

@@ -8,13 +8,16 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"sync"
 	"time"
 
 	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/config"
+	"github.com/ecommerce/auth-service/internal/hashlimit"
 	"github.com/ecommerce/auth-service/internal/httpapi"
 	"github.com/ecommerce/auth-service/internal/logging"
+	"github.com/ecommerce/auth-service/internal/memlimit"
 	"github.com/ecommerce/auth-service/internal/password"
 	"github.com/ecommerce/auth-service/internal/passwordpolicy"
 	"github.com/ecommerce/auth-service/internal/store"
@@ -32,6 +35,8 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	log := newLogger(e, cfg)
+	limit, source := memlimit.Apply(e.getenv, int64(cfg.MemoryLimitMiB), int64(cfg.HashMemoryMiB+baseMemoryMiB))
+	log.Info("memory limit", "mib", limit>>20, "from", string(source))
 	st, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -51,18 +56,23 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	limiter := hashlimit.New(int64(cfg.HashMemoryMiB)<<10, hashSlots(runtime.GOMAXPROCS(0)), cfg.HashMaxWait, maxHashQueue)
 	params := accountParams(cfg)
 	params.AccessTTL, params.RefreshTTL, params.ReuseInterval = cfg.AccessTTL, cfg.RefreshTTL, cfg.ReuseInterval
-	params.AuditRetention = cfg.AuditRetention
-	svc := auth.New(st, keys, hasher, time.Now, params, log)
+	params.AuditRetention, params.Throttle = cfg.AuditRetention, cfg.Throttle
+	svc := auth.New(st, keys, hasher.Limited(limiter), time.Now, params, log)
 	if err := svc.RecordKeysLoaded(ctx); err != nil {
 		return fmt.Errorf("%w (has `auth-service migrate` run?)", err)
 	}
+	drain := &httpapi.Drain{}
 	opts := httpapi.Options{
 		Log:                log,
 		JWKSMaxAge:         cfg.JWKSMaxAge,
 		RefreshCookie:      httpapi.RefreshCookie{Enabled: cfg.RefreshCookie, Insecure: cfg.CookieInsecure, MaxAge: cfg.RefreshTTL},
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
+		TrustedProxies:     cfg.TrustedProxies,
+		RequestTimeout:     cfg.RequestTimeout,
+		Drain:              drain,
 	}
 	if cfg.MetricsAddr != "" {
 		m := newMetrics(st)
@@ -88,8 +98,10 @@ func serve(ctx context.Context, e env, args []string) error {
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// Above the 16 KiB the handler answers in JSON (431): only what is
+		// far beyond it gets net/http's own plain-text 431.
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -105,7 +117,8 @@ func serve(ctx context.Context, e env, args []string) error {
 	log.Info("listening", "addr", ln.Addr().String(), "algorithm", keys.Algorithm(),
 		"access_ttl", cfg.AccessTTL.String(), "refresh_ttl", cfg.RefreshTTL.String(),
 		"refresh_reuse_interval", cfg.ReuseInterval.String(), "jwt_leeway", cfg.JWTLeeway.String(), "signup_open", cfg.SignupOpen,
-		"refresh_cookie", cfg.RefreshCookie, "cors_allowed_origins", cfg.CORSAllowedOrigins)
+		"refresh_cookie", cfg.RefreshCookie, "cors_allowed_origins", cfg.CORSAllowedOrigins,
+		"hash_memory_mib", cfg.HashMemoryMiB, "trusted_proxies", len(cfg.TrustedProxies))
 	if cfg.RefreshCookie && cfg.CookieInsecure {
 		log.Warn("the refresh cookie is not Secure (AUTH_COOKIE_SECURE=false): for development over plain HTTP only")
 	}
@@ -114,6 +127,16 @@ func serve(ctx context.Context, e env, args []string) error {
 	case err := <-serveErr:
 		return err
 	case <-ctx.Done():
+	}
+	// Fail readiness and tell every client to leave its connection, while
+	// still answering: load balancers take the replica out and keep-alive
+	// clients reconnect elsewhere, so that stopping loses nothing.
+	drain.Start()
+	log.Info("draining", "for", cfg.ShutdownDrain.String())
+	select {
+	case <-time.After(cfg.ShutdownDrain):
+	case err := <-serveErr:
+		return err
 	}
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -159,9 +182,27 @@ func newLogger(e env, cfg config.Config) *slog.Logger {
 	return logging.New(e.stdout, cfg.LogLevel)
 }
 
+// maxHashQueue bounds how many logins may wait for a hash, whatever the
+// wait estimate says.
+const maxHashQueue = 1024
+
+// hashSlots is how many password hashes may run at once on cpus CPUs: all
+// but one, however little memory they take (PBKDF2, bcrypt). A hash keeps
+// its CPU busy for tens of milliseconds; with every CPU hashing, the cheap
+// requests (refresh, /auth/me/, health checks, the 503s that shed a login
+// storm) wait behind them for hundreds of milliseconds. One CPU left to
+// them keeps them fast while logins queue; on one CPU there is no choice.
+func hashSlots(cpus int) int { return max(cpus-1, 1) }
+
+// baseMemoryMiB is what the process needs besides password hashes: the
+// default memory limit is it plus the hash budget, when neither GOMEMLIMIT,
+// AUTH_MEMORY_LIMIT_MIB nor a container limit says otherwise.
+const baseMemoryMiB = 64
+
 // openStore opens the configured store and says which one it is.
 func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (store.DB, error) {
-	st, err := store.Open(ctx, cfg.DatabaseURL)
+	st, err := store.Open(ctx, cfg.DatabaseURL,
+		store.WithMaxConns(cfg.DBMaxConns), store.WithStatementTimeout(cfg.DBStatementTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("AUTH_DATABASE_URL: %w", err)
 	}

@@ -8,6 +8,14 @@ import (
 	"time"
 )
 
+type LoginThrottle struct {
+	Key           []byte
+	Attempts      int32
+	LockedUntil   time.Time
+	FamiliarUntil time.Time
+	ResetAt       time.Time
+}
+
 type OneTimeToken struct {
 	TokenHash []byte
 	UserID    int64

@@ -4,6 +4,14 @@
 
 package sqlitedb
 
+type LoginThrottle struct {
+	Key           []byte
+	Attempts      int64
+	LockedUntil   int64
+	FamiliarUntil int64
+	ResetAt       int64
+}
+
 type OneTimeToken struct {
 	TokenHash []byte
 	UserID    int64

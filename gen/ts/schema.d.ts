@@ -21,6 +21,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/ready/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report whether the service can serve requests
+         * @description A readiness check for load balancers and orchestrators: 200 when the database answers
+         *     within 1 s and the process is not shutting down, 503 `not_ready` otherwise. Unlike
+         *     `/auth/health/` (liveness, no database call), a failing readiness check means "send
+         *     traffic elsewhere for now", not "restart me".
+         */
+        get: operations["getReady"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/token/": {
         parameters: {
             query?: never;
@@ -34,6 +57,11 @@ export interface paths {
          * Log in with email and password
          * @description Starts a session and returns an access and a refresh token. Wrong password, unknown
          *     email and inactive account all get the same 401 body.
+         *
+         *     Repeated failures are throttled (429 `throttled`, with `Retry-After`) per account and
+         *     client address, per account and per client address, whether or not the account
+         *     exists; a throttled attempt is refused whatever the password. When password hashing is
+         *     saturated the login is refused at once with 503 `overloaded`.
          */
         post: operations["obtainToken"];
         delete?: never;
@@ -409,13 +437,16 @@ export interface components {
              * @description A stable machine-readable code, such as `invalid`, `parse_error`,
              *     `unsupported_media_type`, `payload_too_large`, `not_found`, `method_not_allowed`,
              *     `no_active_account`, `not_authenticated`, `token_not_valid`, `token_reused`,
-             *     `user_not_found`, `user_inactive`, `throttled`, `bad_request`, `bad_gateway`,
-             *     `service_unavailable`, `gateway_timeout`, `internal_error`; `csrf_failed` (403) for
-             *     a cookie-transport request a browser on another site could have forged, and
-             *     `origin_not_allowed` (403) for a CORS preflight from an origin not allowed; and
-             *     `moved` on the 308 that sends a path without its trailing slash to the documented
-             *     one. Accounts: `signup_closed`, `one_time_token_invalid`, `wrong_password`, and the
-             *     password policy's `password_too_short`, `password_too_long`, `password_too_common`,
+             *     `user_not_found`, `user_inactive`, `throttled` (429, login throttle or gateway rate
+             *     limit), `overloaded` (503, password hashing saturated), `unavailable` (503, database
+             *     unavailable), `not_ready` (503, readiness), `request_header_fields_too_large` (431),
+             *     `bad_request`, `bad_gateway`, `service_unavailable`, `gateway_timeout`,
+             *     `internal_error`; `csrf_failed` (403) for a cookie-transport request a browser on
+             *     another site could have forged, and `origin_not_allowed` (403) for a CORS preflight
+             *     from an origin not allowed; and `moved` on the 308 that sends a path without its
+             *     trailing slash to the documented one. Accounts: `signup_closed`,
+             *     `one_time_token_invalid`, `wrong_password`, and the password policy's
+             *     `password_too_short`, `password_too_long`, `password_too_common`,
              *     `password_too_similar` (these four and `wrong_password` come with `fields`).
              * @example no_active_account
              */
@@ -439,9 +470,17 @@ export interface components {
              */
             status: "auth-service-up";
         };
+        Ready: {
+            /**
+             * @example ready
+             * @enum {string}
+             */
+            status: "ready";
+        };
         LoginRequest: {
             /**
-             * @description Matched case-insensitively (Unicode letters included), surrounding white space ignored.
+             * @description Matched case-insensitively (Unicode letters included), surrounding spaces ignored.
+             *     No white space inside, and no control characters anywhere.
              * @example user@example.com
              */
             email: string;
@@ -834,11 +873,15 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Too many login attempts from this address (answered by the gateway). */
+        /**
+         * @description Too many failed logins recently, for this account from this client address, for this
+         *     account, or from this client address (the service's login throttle, code `throttled`);
+         *     or too many login requests from this address (the gateway's rate limit).
+         */
         TooManyRequests: {
             headers: {
                 /** @description Seconds to wait before trying again. */
-                "Retry-After"?: number;
+                "Retry-After": number;
                 [name: string]: unknown;
             };
             content: {
@@ -910,6 +953,60 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /**
+         * @description The database is unavailable (code `unavailable`), or, on login, password hashing is
+         *     saturated (code `overloaded`). Nothing is wrong with the request: send it again after
+         *     `Retry-After` seconds.
+         */
+        ServiceUnavailable: {
+            headers: {
+                /** @description Seconds to wait before trying again. */
+                "Retry-After": number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "The service is temporarily unavailable; try again shortly.",
+                 *       "code": "unavailable"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /**
+         * @description The service cannot serve requests now: its database does not answer, or it is shutting
+         *     down (code `not_ready`).
+         */
+        NotReady: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "The service is not ready.",
+                 *       "code": "not_ready"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The request's headers are larger than 16 KiB in all. */
+        RequestHeaderFieldsTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "detail": "Request headers are too large (limit 16 KiB).",
+                 *       "code": "request_header_fields_too_large"
+                 *     }
+                 */
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description An unexpected failure; the details are in the service log only. */
         InternalError: {
             headers: {
@@ -970,7 +1067,31 @@ export interface operations {
                     "application/json": components["schemas"]["Health"];
                 };
             };
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+        };
+    };
+    getReady: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The service is ready. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Ready"];
+                };
+            };
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["NotReady"];
         };
     };
     obtainToken: {
@@ -1013,7 +1134,9 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     refreshToken: {
@@ -1061,7 +1184,9 @@ export interface operations {
             403: components["responses"]["CSRFFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     verifyToken: {
@@ -1090,7 +1215,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     logout: {
@@ -1134,7 +1261,9 @@ export interface operations {
             403: components["responses"]["CSRFFailed"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     logoutAll: {
@@ -1155,7 +1284,9 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getMe: {
@@ -1177,7 +1308,9 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     register: {
@@ -1206,7 +1339,9 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     verifyEmail: {
@@ -1232,7 +1367,9 @@ export interface operations {
             400: components["responses"]["OneTimeTokenRefused"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     changePassword: {
@@ -1261,7 +1398,10 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     requestPasswordReset: {
@@ -1289,7 +1429,9 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     confirmPasswordReset: {
@@ -1315,7 +1457,9 @@ export interface operations {
             400: components["responses"]["PasswordRefused"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     listSessions: {
@@ -1337,7 +1481,9 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     endSession: {
@@ -1362,7 +1508,9 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
         };
     };
     getJWKS: {
@@ -1385,6 +1533,7 @@ export interface operations {
                     "application/json": components["schemas"]["JWKS"];
                 };
             };
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1408,6 +1557,7 @@ export interface operations {
                     };
                 };
             };
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1431,6 +1581,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };
@@ -1479,6 +1630,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            431: components["responses"]["RequestHeaderFieldsTooLarge"];
             500: components["responses"]["InternalError"];
         };
     };

@@ -84,7 +84,7 @@ func (s *Service) CreateAccount(ctx context.Context, a NewAccount) (User, error)
 			return User{}, err
 		}
 	}
-	hash, err := s.hasher.Hash(a.Password)
+	hash, err := s.hasher.Hash(ctx, a.Password)
 	if err != nil {
 		return User{}, err
 	}
@@ -168,7 +168,7 @@ func (s *Service) SetPassword(ctx context.Context, email, pw string, skipPolicy 
 			return 0, err
 		}
 	}
-	hash, err := s.hasher.Hash(pw)
+	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
 		return 0, err
 	}

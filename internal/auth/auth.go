@@ -7,6 +7,7 @@
 package auth
 
 import (
+	"context"
 	"log/slog"
 	"time"
 
@@ -31,6 +32,8 @@ type Params struct {
 	Policy passwordpolicy.Policy
 	// AuditRetention is how long security events are kept; zero keeps them.
 	AuditRetention time.Duration
+	// Throttle configures the login throttle (throttle.go); zero turns it off.
+	Throttle ThrottleParams
 }
 
 // Pair is an access token and a refresh token of one session.
@@ -40,11 +43,20 @@ type Pair struct {
 }
 
 // Hasher hashes and verifies passwords; *password.Hasher is the real one.
+// Hashing is bounded (internal/hashlimit): every method fails without
+// hashing with an error wrapping hashlimit.ErrOverloaded when the hash cannot
+// start in time, or with ctx's error when the caller has gone; and Verify of
+// a stored hash that alone exceeds the memory budget checks the dummy
+// instead and fails with a *hashlimit.TooCostlyError.
 type Hasher interface {
-	Hash(pw string) (string, error)
-	Verify(pw, encoded string) (ok, rehash bool)
+	Hash(ctx context.Context, pw string) (string, error)
+	Verify(ctx context.Context, pw, encoded string) (ok, rehash bool, err error)
 	// VerifyDummy costs what Verify costs, for a login without a user.
-	VerifyDummy(pw string)
+	VerifyDummy(ctx context.Context, pw string) error
+	// Reserve takes a place for the next Verify or VerifyDummy made with the
+	// returned context, or fails at once when hashing is saturated, before
+	// the caller asks the database anything; done gives the place up.
+	Reserve(ctx context.Context) (_ context.Context, done func(), _ error)
 }
 
 var _ Hasher = (*password.Hasher)(nil)
@@ -60,13 +72,20 @@ type Service struct {
 	// eventsQueued wakes this process's event dispatcher when a use case has
 	// committed an event, so that delivery does not wait for the next poll.
 	eventsQueued chan struct{}
+	// throttle limits login attempts (throttle.go).
+	throttle *throttle
 }
 
 // New returns a Service. now is the clock (time.Now in production). keys may
 // be nil for a service that only manages users (the commands).
 func New(st Store, keys *token.Keys, hasher Hasher, now func() time.Time, p Params, log *slog.Logger) *Service {
-	return &Service{store: st, keys: keys, hasher: hasher, now: now, params: p, log: log, eventsQueued: make(chan struct{}, 1)}
+	return &Service{store: st, keys: keys, hasher: hasher, now: now, params: p, log: log, eventsQueued: make(chan struct{}, 1),
+		throttle: &throttle{store: st, params: p.Throttle, now: now, log: log}}
 }
+
+// Ready reports whether the service can answer requests that need the
+// database: whether the database answers.
+func (s *Service) Ready(ctx context.Context) error { return s.store.Ping(ctx) }
 
 // PublicKeys returns the public keys that verify the service's tokens, the
 // signing key first; none in HS256 mode, whose secret is never published.

@@ -21,19 +21,19 @@ type countingHasher struct {
 	hashes   int
 }
 
-func (c *countingHasher) Hash(pw string) (string, error) {
+func (c *countingHasher) Hash(ctx context.Context, pw string) (string, error) {
 	c.hashes++
-	return c.Hasher.Hash(pw)
+	return c.Hasher.Hash(ctx, pw)
 }
 
-func (c *countingHasher) Verify(pw, encoded string) (bool, bool) {
+func (c *countingHasher) Verify(ctx context.Context, pw, encoded string) (bool, bool, error) {
 	c.verifies++
-	return c.Hasher.Verify(pw, encoded)
+	return c.Hasher.Verify(ctx, pw, encoded)
 }
 
-func (c *countingHasher) VerifyDummy(pw string) {
+func (c *countingHasher) VerifyDummy(ctx context.Context, pw string) error {
 	c.verifies++
-	c.Hasher.VerifyDummy(pw)
+	return c.Hasher.VerifyDummy(ctx, pw)
 }
 
 func newService(t *testing.T, st store.DB) (*auth.Service, *countingHasher) {

@@ -14,9 +14,11 @@ import (
 // what the request validator accepts is exactly what ValidEmail accepts.
 
 // EmailPattern is a valid address as typed: one @ between two non-empty runs
-// without @ or white space, with surrounding white space allowed (it is
-// trimmed). Deliberately loose: deliverability is not the service's to judge.
-const EmailPattern = `^\s*[^@\s]+@[^@\s]+\s*$`
+// without @, white space or control characters, with surrounding spaces
+// allowed (they are trimmed). Deliberately loose: deliverability is not the
+// service's to judge. Control characters (C0 and DEL) are refused anywhere,
+// as in every string the service takes.
+const EmailPattern = `^ *[^@\s\x00-\x1F\x7F]+@[^@\s\x00-\x1F\x7F]+ *$`
 
 // MaxEmailLength is the longest address accepted, in characters (RFC 5321's
 // path limit less the angle brackets).
@@ -24,15 +26,15 @@ const MaxEmailLength = 254
 
 var emailRE = regexp.MustCompile(EmailPattern)
 
-// emailSpace is what \s matches in EmailPattern (RE2 and the validator alike).
-const emailSpace = "\t\n\f\r "
+// emailSpace is what EmailPattern allows around an address.
+const emailSpace = " "
 
 // ValidEmail reports whether s is an address the service accepts.
 func ValidEmail(s string) bool {
 	return utf8.RuneCountInString(s) <= MaxEmailLength && emailRE.MatchString(s)
 }
 
-// TrimEmail removes the white space EmailPattern allows around an address:
+// TrimEmail removes the spaces EmailPattern allows around an address:
 // the form in which an address is stored and shown.
 func TrimEmail(s string) string { return strings.Trim(s, emailSpace) }
 

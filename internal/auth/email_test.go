@@ -30,10 +30,12 @@ func TestSpecUsesTheEmailRule(t *testing.T) {
 }
 
 func TestValidEmail(t *testing.T) {
-	valid := []string{"a@b", "user@example.com", " padded@example.com\t", "élodie@exämple.com", "a+tag@b.c",
+	valid := []string{"a@b", "user@example.com", " padded@example.com  ", "élodie@exämple.com", "a+tag@b.c",
 		strings.Repeat("a", 250) + "@b.c"}
 	invalid := []string{"", "no-at-sign", "a b@example.com", "two@@example.com", "a@b@c", "@example.com", "user@",
-		"   ", "a@b c", strings.Repeat("a", 251) + "@b.c"}
+		"   ", "a@b c", strings.Repeat("a", 251) + "@b.c",
+		// Control characters, anywhere: NUL made PostgreSQL fail the query.
+		"a\x00b@example.com", "user@example.com\x00", "\tpadded@example.com", "user@example.com\n", "a\x1fb@c", "a\x7fb@c"}
 	for _, s := range valid {
 		if !auth.ValidEmail(s) {
 			t.Errorf("ValidEmail(%q) = false", s)

@@ -2,6 +2,8 @@ package auth
 
 import (
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/ecommerce/auth-service/internal/passwordpolicy"
 )
@@ -14,6 +16,10 @@ var (
 	// ErrConflict means a unique constraint was violated (an email or an id
 	// already taken).
 	ErrConflict = errors.New("auth: conflict")
+	// ErrUnavailable means the database did not answer: it refused or dropped
+	// the connection, or the statement or request timed out. Nothing the
+	// caller did is wrong; the same request may succeed a moment later.
+	ErrUnavailable = errors.New("auth: database unavailable")
 )
 
 // Errors returned (wrapped) by Service: the outcomes a caller branches on.
@@ -47,6 +53,15 @@ var (
 	ErrWrongPassword = errors.New("auth: current password is wrong")
 	// ErrInvalidRole is returned for a role name that is not ValidRole.
 	ErrInvalidRole = errors.New("auth: invalid role name")
+	// ErrThrottled means too many logins failed recently for the account,
+	// the client address or both: the attempt was refused without checking
+	// the password. It is returned as a *ThrottledError, which says when to
+	// come back.
+	ErrThrottled = errors.New("auth: too many failed logins")
+	// ErrOverloaded means the password hash could not start within the hash
+	// wait bound: the attempt was refused without checking the password, and
+	// is not counted against the account.
+	ErrOverloaded = errors.New("auth: too many password hashes waiting")
 )
 
 // The password policy's refusals (returned wrapped in a *PasswordRefusal,
@@ -60,3 +75,15 @@ var (
 
 // PasswordRefusal is why the password policy refused a password.
 type PasswordRefusal = passwordpolicy.Refusal
+
+// ThrottledError is ErrThrottled with the time until the throttle ends.
+type ThrottledError struct {
+	RetryAfter time.Duration
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("%v; retry after %s", ErrThrottled, e.RetryAfter)
+}
+
+// Is makes errors.Is(err, ErrThrottled) true.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }

@@ -8,27 +8,40 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ecommerce/auth-service/internal/hashlimit"
 	"github.com/ecommerce/auth-service/internal/token"
 )
 
-// Login checks email and password and starts a session. Every failure a client
-// can cause is ErrBadCredentials, and an unknown email still costs one
-// password hash. Every attempt is a security event.
+// Login checks email and password and starts a session. Every failure a
+// client can cause is ErrBadCredentials, and an unknown email still costs one
+// password hash. A login first takes its place in the hash queue, and is
+// refused at once with ErrOverloaded when hashing is saturated, before it
+// costs the database anything; then it goes through the login throttle,
+// which may refuse it (ErrThrottled) before any hash. Every attempt the
+// throttle lets through, and every one it refuses, is a security event.
 func (s *Service) Login(ctx context.Context, email, pw string) (Pair, error) {
-	user, err := s.store.UserByEmail(ctx, email)
-	if errors.Is(err, ErrNotFound) {
-		s.hasher.VerifyDummy(pw)
-		s.recordLoginFailed(ctx, email, 0)
-		return Pair{}, ErrBadCredentials
-	}
+	ctx, done, err := s.hasher.Reserve(ctx)
 	if err != nil {
-		return Pair{}, fmt.Errorf("auth: login: %w", err)
+		return Pair{}, hashFailure(err)
 	}
-	ok, rehash := s.hasher.Verify(pw, user.PasswordHash)
-	if !ok || !user.IsActive {
-		s.recordLoginFailed(ctx, email, user.ID)
-		return Pair{}, ErrBadCredentials
+	defer done()
+	attempt, err := s.throttle.admit(ctx, email)
+	if errors.Is(err, ErrThrottled) {
+		s.recordLoginRefused(ctx, EventLoginThrottled, email, 0)
+		return Pair{}, err
+	} else if err != nil {
+		return Pair{}, err
 	}
+	user, rehash, err := s.checkPassword(ctx, email, pw)
+	switch {
+	case errors.Is(err, ErrBadCredentials):
+		s.recordLoginRefused(ctx, EventLoginFailed, email, user.ID)
+		return Pair{}, err // counted on admission
+	case err != nil:
+		s.throttle.giveBack(ctx, attempt) // the password was never checked
+		return Pair{}, err
+	}
+	s.throttle.succeeded(ctx, attempt)
 	var fresh string
 	if rehash {
 		fresh = s.freshHash(ctx, user, pw)
@@ -36,22 +49,64 @@ func (s *Service) Login(ctx context.Context, email, pw string) (Pair, error) {
 	return s.startSession(ctx, user, fresh, s.now())
 }
 
-// recordLoginFailed writes a login_failed event with the email as typed.
-// Nothing else changed, so there is no transaction to join; a failure to
-// record is logged and does not change the answer.
-func (s *Service) recordLoginFailed(ctx context.Context, email string, userID int64) {
-	e := s.event(ctx, EventLoginFailed, userID, "", "")
+// checkPassword returns the active user whose email and password these are,
+// and whether their stored hash should be upgraded. Every failure a client
+// can cause is ErrBadCredentials, and costs one password hash whether or not
+// the email exists; the user is returned with it when the account exists.
+func (s *Service) checkPassword(ctx context.Context, email, pw string) (User, bool, error) {
+	user, err := s.store.UserByEmail(ctx, email)
+	if errors.Is(err, ErrNotFound) {
+		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
+			return User{}, false, hashFailure(err)
+		}
+		return User{}, false, ErrBadCredentials
+	}
+	if err != nil {
+		return User{}, false, fmt.Errorf("auth: login: %w", err)
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, pw, user.PasswordHash)
+	var tooCostly *hashlimit.TooCostlyError
+	switch {
+	case errors.As(err, &tooCostly):
+		// Its cost, never the hash: an imported hash the budget cannot hold
+		// locks its user out until an administrator resets the password.
+		s.log.WarnContext(ctx, "stored password hash exceeds the hash memory budget: login refused",
+			"user_id", user.ID, "hash_kib", tooCostly.KiB, "budget_kib", tooCostly.BudgetKiB)
+		return user, false, ErrBadCredentials
+	case err != nil:
+		return User{}, false, hashFailure(err)
+	case !ok || !user.IsActive:
+		return user, false, ErrBadCredentials
+	}
+	return user, rehash, nil
+}
+
+// recordLoginRefused writes a login_failed or login_throttled event with the
+// email as typed. Nothing else changed, so there is no transaction to join;
+// a failure to record is logged and does not change the answer.
+func (s *Service) recordLoginRefused(ctx context.Context, kind EventKind, email string, userID int64) {
+	e := s.event(ctx, kind, userID, "", "")
 	e.Email = email
 	if err := s.store.RecordEvent(ctx, e); err != nil {
 		s.log.ErrorContext(ctx, "security event not recorded", "kind", e.Kind, "error", err)
 	}
 }
 
+// hashFailure is the error of a password hash that did not run:
+// ErrOverloaded when it could not start in time (the hash wait bound or the
+// request's deadline), the cause otherwise (the caller has gone).
+func hashFailure(err error) error {
+	if errors.Is(err, hashlimit.ErrOverloaded) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", ErrOverloaded, err)
+	}
+	return fmt.Errorf("auth: password hash: %w", err)
+}
+
 // freshHash hashes pw with the current parameters, to replace a Django-format
 // or outdated hash. A failure only delays the upgrade to the next login, so
 // it is logged and gives "".
 func (s *Service) freshHash(ctx context.Context, user User, pw string) string {
-	fresh, err := s.hasher.Hash(pw)
+	fresh, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
 		s.log.WarnContext(ctx, "password hash upgrade failed", "user_id", user.ID, "error", err)
 		return ""

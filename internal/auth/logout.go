@@ -63,11 +63,12 @@ func (s *Service) LogoutAll(ctx context.Context, p Principal) error {
 	return nil
 }
 
-// Cleanup deletes expired refresh tokens, sessions and one-time tokens, and
-// security events older than the audit retention, in batches of at most
-// batch rows each, until none are left or ctx ends, and returns how many
-// went. A revoked session is kept until it expires, so that a replayed token
-// is still recognised as reuse until then.
+// Cleanup deletes expired refresh tokens, sessions, one-time tokens and
+// forgotten login throttle counters, and security events older than the
+// audit retention, in batches of at most batch rows each, until none are
+// left or ctx ends, and returns how many went. A revoked session is kept
+// until it expires, so that a replayed token is still recognised as reuse
+// until then.
 func (s *Service) Cleanup(ctx context.Context, batch int) (int64, error) {
 	var total int64
 	for ctx.Err() == nil {
@@ -85,7 +86,8 @@ func (s *Service) Cleanup(ctx context.Context, batch int) (int64, error) {
 
 // deleteExpiredBatch deletes one batch of expired refresh tokens, one of
 // expired sessions (whose remaining tokens go with them), one of expired
-// one-time tokens and one of old security events.
+// one-time tokens, one of forgotten login throttle counters and one of old
+// security events.
 func (s *Service) deleteExpiredBatch(ctx context.Context, before time.Time, batch int) (int64, error) {
 	tokens, err := s.store.DeleteExpiredRefreshTokens(ctx, before, batch)
 	if err != nil {
@@ -99,6 +101,10 @@ func (s *Service) deleteExpiredBatch(ctx context.Context, before time.Time, batc
 	if err != nil {
 		return tokens + sessions + oneTime, err
 	}
+	counters, err := s.store.DeleteExpiredThrottleCounters(ctx, before, batch)
+	if err != nil {
+		return tokens + sessions + oneTime + counters, err
+	}
 	events, err := s.deleteOldEvents(ctx, before, batch)
-	return tokens + sessions + oneTime + events, err
+	return tokens + sessions + oneTime + counters + events, err
 }

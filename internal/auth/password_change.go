@@ -16,16 +16,28 @@ import (
 // and with the session errors of Rotate if p's session has ended meanwhile.
 func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next string) (Pair, error) {
 	user := p.User
-	if ok, _ := s.hasher.Verify(current, user.PasswordHash); !ok {
+	// The current password is a guess like a login's: it goes through the
+	// login throttle, and a wrong one counts.
+	attempt, err := s.throttle.admit(ctx, user.Email)
+	if err != nil {
+		return Pair{}, err
+	}
+	ok, _, err := s.hasher.Verify(ctx, current, user.PasswordHash)
+	if err != nil {
+		s.throttle.giveBack(ctx, attempt)
+		return Pair{}, hashFailure(err)
+	}
+	if !ok {
 		s.recordFailedPassword(ctx, p)
 		return Pair{}, ErrWrongPassword
 	}
+	s.throttle.succeeded(ctx, attempt)
 	if err := s.params.Policy.Check(next, user.Email); err != nil {
 		return Pair{}, err
 	}
-	hash, err := s.hasher.Hash(next)
+	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
-		return Pair{}, fmt.Errorf("auth: change password: %w", err)
+		return Pair{}, hashFailure(err)
 	}
 	authz, err := s.authzOf(ctx, user)
 	if err != nil {

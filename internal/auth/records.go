@@ -149,3 +149,21 @@ type UserRecord struct {
 	// LiveSessions counts the user's unexpired, unrevoked sessions (UserByEmail only).
 	LiveSessions int64
 }
+
+// ThrottleCounter is one counter of the login throttle (throttle.go): the
+// attempts counted for one key (an account and a client address, an
+// account, or an address, hashed) and the lock they have led to. Zero times
+// mean none.
+type ThrottleCounter struct {
+	Key      []byte
+	Attempts int
+	// LockedUntil ends the lock; attempts before it are refused uncounted.
+	LockedUntil time.Time
+	// FamiliarUntil, on an account-and-address counter, is until when the
+	// address counts as one the account logs in from (after a successful
+	// login), which the account's own lock does not apply to.
+	FamiliarUntil time.Time
+	// ResetAt is when the counter is forgotten: after it, it counts as
+	// empty, and the cleanup deletes it.
+	ResetAt time.Time
+}

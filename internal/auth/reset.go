@@ -65,9 +65,9 @@ func (s *Service) ResetPassword(ctx context.Context, raw, next string) error {
 	if err := s.params.Policy.Check(next, user.Email); err != nil {
 		return err
 	}
-	hash, err := s.hasher.Hash(next)
+	hash, err := s.hasher.Hash(ctx, next)
 	if err != nil {
-		return fmt.Errorf("auth: reset password: %w", err)
+		return hashFailure(err)
 	}
 	var revoked int64
 	err = s.store.InTx(ctx, func(tx Tx) error {
@@ -77,7 +77,7 @@ func (s *Service) ResetPassword(ctx context.Context, raw, next string) error {
 	if err != nil {
 		return fmt.Errorf("auth: reset password: %w", err)
 	}
-	s.clearFailedPasswords(ctx, user)
+	s.throttle.clearAccount(ctx, user.Email)
 	s.eventsCommitted()
 	s.log.InfoContext(ctx, "password reset", "user_id", user.ID, "sessions_revoked", revoked)
 	return nil
@@ -110,11 +110,4 @@ func (s *Service) resetPasswordIn(ctx context.Context, tx Tx, raw, hash string, 
 		return 0, err
 	}
 	return revoked, s.enqueue(ctx, tx, NotifyPasswordChanged, EventData{Email: user.Email, UserID: user.ID, Reason: ChangedByReset}, now)
-}
-
-// clearFailedPasswords is called once a password reset has succeeded: it
-// must clear the login throttle of the account (issue 8), which hooks in
-// here. It does nothing yet.
-func (s *Service) clearFailedPasswords(ctx context.Context, user User) {
-	_, _ = ctx, user
 }

@@ -226,7 +226,7 @@ func TestSecurityEventsAreRecorded(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		oldHash, err := legacy.Hash(pw)
+		oldHash, err := legacy.Hash(t.Context(), pw)
 		if err != nil {
 			t.Fatal(err)
 		}

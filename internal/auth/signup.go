@@ -30,9 +30,9 @@ func (s *Service) Register(ctx context.Context, email, pw string) error {
 	if err := s.params.Policy.Check(pw, email); err != nil {
 		return err
 	}
-	hash, err := s.hasher.Hash(pw)
+	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
-		return fmt.Errorf("auth: register: %w", err)
+		return hashFailure(err)
 	}
 	raw := newOneTimeToken()
 	now := s.now()

@@ -14,10 +14,14 @@ type Store interface {
 	// fn returns nil, and none of them otherwise. In a transaction,
 	// LockSession holds the session until it ends.
 	InTx(ctx context.Context, fn func(tx Tx) error) error
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
 }
 
 // Tx is one question or one write per method. Missing rows are ErrNotFound
-// and unique violations ErrConflict, wrapped; times come back in UTC.
+// and unique violations ErrConflict, wrapped; a database that does not
+// answer (refused or dropped connections, timeouts) is ErrUnavailable,
+// wrapped; times come back in UTC.
 type Tx interface {
 	UserStore
 	RoleStore
@@ -26,6 +30,7 @@ type Tx interface {
 	OneTimeTokenStore
 	OutboxStore
 	EventStore
+	ThrottleStore
 }
 
 // UserStore keeps users. Emails are matched by EmailKey.
@@ -149,4 +154,22 @@ type EventStore interface {
 	// DeleteEventsBefore deletes at most batch events older than before,
 	// and returns how many.
 	DeleteEventsBefore(ctx context.Context, before time.Time, batch int) (int64, error)
+}
+
+// ThrottleStore keeps the login throttle's counters, by key, in the database
+// every replica shares.
+type ThrottleStore interface {
+	// ThrottleCounters returns the counters of keys that exist, in no order.
+	ThrottleCounters(ctx context.Context, keys [][]byte) ([]ThrottleCounter, error)
+	// LockThrottleCounters returns the counters of keys, in no order, creating
+	// the missing ones empty (no attempts, no lock, reset at resetAt), with one
+	// atomic upsert; in a transaction it holds them until the transaction
+	// ends, so that attempts counted by several processes at once are counted
+	// one at a time.
+	LockThrottleCounters(ctx context.Context, keys [][]byte, resetAt time.Time) ([]ThrottleCounter, error)
+	// PutThrottleCounters writes counters, replacing those with their keys.
+	PutThrottleCounters(ctx context.Context, counters []ThrottleCounter) error
+	// DeleteExpiredThrottleCounters deletes at most batch counters whose
+	// ResetAt is before before, and returns how many.
+	DeleteExpiredThrottleCounters(ctx context.Context, before time.Time, batch int) (int64, error)
 }

@@ -15,9 +15,9 @@ func (s *Service) CreateUser(ctx context.Context, email, pw string, staff, super
 	if !ValidEmail(email) || pw == "" {
 		return User{}, ErrInvalidUser
 	}
-	hash, err := s.hasher.Hash(pw)
+	hash, err := s.hasher.Hash(ctx, pw)
 	if err != nil {
-		return User{}, err
+		return User{}, hashFailure(err)
 	}
 	now := s.now()
 	return s.store.CreateUser(ctx, User{

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/password"
 	"github.com/ecommerce/auth-service/internal/passwordpolicy"
 	"github.com/ecommerce/auth-service/internal/token"
@@ -96,6 +98,34 @@ type Config struct {
 	RefreshCookie      bool
 	CookieInsecure     bool
 	CORSAllowedOrigins []string
+
+	// Abuse resistance and failure behaviour (README, "Abuse and failure
+	// behaviour"); read by readAbuse.
+
+	// Throttle is the login throttle: AUTH_LOGIN_MAX_FAILURES,
+	// AUTH_ACCOUNT_MAX_FAILURES, AUTH_IP_MAX_FAILURES (0 turns one off),
+	// AUTH_LOGIN_FAILURE_WINDOW, AUTH_LOGIN_MAX_BACKOFF.
+	Throttle auth.ThrottleParams
+	// TrustedProxies (AUTH_TRUSTED_PROXIES, CIDRs or addresses) are the
+	// peers whose X-Forwarded-For names the client.
+	TrustedProxies []netip.Prefix
+	// HashMemoryMiB (AUTH_HASH_MEMORY_MIB) is the memory password hashes
+	// may hold at once; HashMaxWait (AUTH_HASH_MAX_WAIT) how long a login
+	// may wait for its share before it is refused (503 overloaded).
+	HashMemoryMiB int
+	HashMaxWait   time.Duration
+	// MemoryLimitMiB (AUTH_MEMORY_LIMIT_MIB) is Go's soft memory limit;
+	// 0: GOMEMLIMIT, else 90% of the container's limit, else a default.
+	MemoryLimitMiB int
+	// DBMaxConns (AUTH_DB_MAX_CONNS) bounds the PostgreSQL pool;
+	// DBStatementTimeout (AUTH_DB_STATEMENT_TIMEOUT) every statement.
+	DBMaxConns         int
+	DBStatementTimeout time.Duration
+	// RequestTimeout (AUTH_REQUEST_TIMEOUT) bounds every request.
+	RequestTimeout time.Duration
+	// ShutdownDrain (AUTH_SHUTDOWN_DRAIN) is how long the server keeps
+	// answering, with Connection: close, after SIGTERM before it stops.
+	ShutdownDrain time.Duration
 }
 
 // minWebhookKeyLen is the shortest webhook signing key accepted, in bytes.
@@ -148,6 +178,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RefreshCookie = r.boolean("AUTH_REFRESH_COOKIE", false)
 	c.CookieInsecure = !r.boolean("AUTH_COOKIE_SECURE", true)
 	c.CORSAllowedOrigins = r.origins("AUTH_CORS_ALLOWED_ORIGINS")
+	c.readAbuse(&r)
 	if files := getenv("AUTH_JWT_PRIVATE_KEYS"); files != "" {
 		for _, f := range strings.Split(files, ",") {
 			if f = strings.TrimSpace(f); f != "" {
@@ -234,6 +265,9 @@ func (c Config) validate() error {
 		return fmt.Errorf("AUTH_METRICS_ADDR: want host:port, such as :9100, got %q", c.MetricsAddr)
 	case c.Password.MemoryKiB < 8*uint32(c.Password.Parallelism):
 		return fmt.Errorf("AUTH_ARGON2_MEMORY_KIB must be at least 8 × AUTH_ARGON2_PARALLELISM")
+	case int64(c.HashMemoryMiB)<<10 < int64(c.Password.MemoryKiB):
+		return fmt.Errorf("AUTH_HASH_MEMORY_MIB (%d MiB) must hold at least one hash of AUTH_ARGON2_MEMORY_KIB (%d KiB)",
+			c.HashMemoryMiB, c.Password.MemoryKiB)
 	}
 	if err := c.validateSessionSecurity(); err != nil {
 		return err
@@ -316,6 +350,25 @@ func validAddr(addr string) bool {
 	return err == nil && n >= 0 && n <= 65535
 }
 
+// readAbuse reads the abuse-resistance and failure-behaviour variables.
+func (c *Config) readAbuse(r *reader) {
+	c.Throttle = auth.ThrottleParams{
+		MaxFailures:        r.integer("AUTH_LOGIN_MAX_FAILURES", 5, 0, 1000),
+		AccountMaxFailures: r.integer("AUTH_ACCOUNT_MAX_FAILURES", 100, 0, 1_000_000),
+		AddressMaxFailures: r.integer("AUTH_IP_MAX_FAILURES", 50, 0, 1_000_000),
+		Window:             r.duration("AUTH_LOGIN_FAILURE_WINDOW", 15*time.Minute, false),
+		MaxBackoff:         r.duration("AUTH_LOGIN_MAX_BACKOFF", 15*time.Minute, false),
+	}
+	c.TrustedProxies = r.prefixes("AUTH_TRUSTED_PROXIES")
+	c.HashMemoryMiB = r.integer("AUTH_HASH_MEMORY_MIB", 64, 1, 1<<20)
+	c.HashMaxWait = r.duration("AUTH_HASH_MAX_WAIT", 2*time.Second, true)
+	c.MemoryLimitMiB = r.integer("AUTH_MEMORY_LIMIT_MIB", 0, 0, 1<<24)
+	c.DBMaxConns = r.integer("AUTH_DB_MAX_CONNS", 10, 1, 10_000)
+	c.DBStatementTimeout = r.duration("AUTH_DB_STATEMENT_TIMEOUT", 5*time.Second, false)
+	c.RequestTimeout = r.duration("AUTH_REQUEST_TIMEOUT", 10*time.Second, false)
+	c.ShutdownDrain = r.duration("AUTH_SHUTDOWN_DRAIN", 5*time.Second, true)
+}
+
 func or(v, fallback string) string {
 	if v == "" {
 		return fallback
@@ -374,6 +427,26 @@ func (r *reader) integer(name string, fallback, lo, hi int) int {
 		r.fail(name, "want an integer from %d to %d, got %q", lo, hi, v)
 	}
 	return n
+}
+
+// prefixes reads a comma-separated list of CIDR prefixes or single
+// addresses.
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, item := range strings.Split(r.getenv(name), ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(item); err == nil {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		} else {
+			r.fail(name, "%q is neither a CIDR prefix (10.0.0.0/8) nor an address", item)
+		}
+	}
+	return out
 }
 
 func (r *reader) boolean(name string, fallback bool) bool {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ecommerce/auth-service/internal/auth"
 	"github.com/ecommerce/auth-service/internal/config"
 	"github.com/ecommerce/auth-service/internal/password"
 )
@@ -54,6 +55,17 @@ func TestLoadDefaults(t *testing.T) {
 		JWTLeeway:         30 * time.Second,
 		AuditRetention:    90 * 24 * time.Hour,
 		JWKSMaxAge:        5 * time.Minute,
+
+		Throttle: auth.ThrottleParams{
+			MaxFailures: 5, AccountMaxFailures: 100, AddressMaxFailures: 50,
+			Window: 15 * time.Minute, MaxBackoff: 15 * time.Minute,
+		},
+		HashMemoryMiB:      64,
+		HashMaxWait:        2 * time.Second,
+		DBMaxConns:         10,
+		DBStatementTimeout: 5 * time.Second,
+		RequestTimeout:     10 * time.Second,
+		ShutdownDrain:      5 * time.Second,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load(empty env) =\n%+v\nwant\n%+v", c, want)

@@ -153,10 +153,13 @@ func TestGateway(t *testing.T) {
 	)
 	createUser(t, db, email, password)
 	createUser(t, db, smokeEmail, smokePassword)
+	// The gateway is the replicas' trusted proxy: the client address is the
+	// one nginx puts in X-Forwarded-For (as compose sets it).
 	mail := startNotifications(t)
-	a := startReplica(t, db, mail.env())
+	env := append(mail.env(), "AUTH_TRUSTED_PROXIES=127.0.0.1/32")
+	a := startReplica(t, db, env)
 	a.name = "A"
-	b := startReplica(t, db, mail.env())
+	b := startReplica(t, db, env)
 	b.name = "B"
 	replicas := []*replica{a, b}
 	gw := startGateway(t, a, b)
@@ -403,6 +406,59 @@ func TestGateway(t *testing.T) {
 			t.Errorf("7. the session from before the reset: %s, want 401", statusOf(me))
 		}
 		t.Log("7. POST /auth/token/ with the new password -> 200; the pre-reset session -> 401")
+	})
+
+	// Failed logins spread by nginx over both replicas count together: no
+	// replica sees five of them, yet the sixth attempt is throttled. Paced
+	// under the gateway's own rate limit (5/s), so that the 429 is the
+	// service's (its detail names the wait; the gateway's does not).
+	t.Run("throttle-shared-between-replicas", func(t *testing.T) {
+		for attempt := 1; attempt <= 3; attempt++ {
+			victim := fmt.Sprintf("throttle-%d@example.com", attempt)
+			createUser(t, db, victim, "throttle-password-1")
+			served := map[*replica]int{}
+			for i := 1; i <= 5; i++ {
+				time.Sleep(300 * time.Millisecond)
+				id := newRequestID("throttle")
+				resp, err := api.ObtainTokenWithResponse(ctx, nil, oapiclient.LoginRequest{Email: victim, Password: "wrong"}, withRequestID(id))
+				if err != nil || resp.StatusCode() != http.StatusUnauthorized {
+					t.Fatalf("failure %d: %v %s %s", i, err, statusOf(resp), bodyOf(resp))
+				}
+				served[servedBy(t, id, replicas...)]++
+			}
+			time.Sleep(300 * time.Millisecond)
+			id := newRequestID("throttled")
+			resp, err := api.ObtainTokenWithResponse(ctx, nil, oapiclient.LoginRequest{Email: victim, Password: "throttle-password-1"}, withRequestID(id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if served[a] == 0 || served[b] == 0 {
+				t.Logf("attempt %d: the 5 failures were not spread over both replicas (A %d, B %d); again with another account", attempt, served[a], served[b])
+				continue
+			}
+			e := errorBody(t, resp.Body)
+			if resp.StatusCode() != http.StatusTooManyRequests || e.Code != "throttled" || !strings.Contains(e.Detail, "Expected available in") {
+				t.Fatalf("6th attempt (right password) after failures on A (%d) and B (%d): %s %s, want the service's 429 throttled",
+					served[a], served[b], resp.Status(), truncate(resp.Body, 200))
+			}
+			t.Logf("5 wrong logins: %d on A, %d on B; the 6th (right password) on %v -> 429 %s, Retry-After %s",
+				served[a], served[b], servedBy(t, id, replicas...), e.Detail, resp.HTTPResponse.Header.Get("Retry-After"))
+			return
+		}
+		t.Fatal("nginx never spread 5 logins over both replicas")
+	})
+
+	t.Run("ready", func(t *testing.T) {
+		resp, err := api.GetReadyWithResponse(ctx)
+		if err != nil || resp.JSON200 == nil || resp.JSON200.Status != "ready" {
+			t.Fatalf("GET /auth/ready/: %v %s %s", err, statusOf(resp), bodyOf(resp))
+		}
+		head, err := hc.Head(gw.url + "/auth/ready/")
+		if err != nil || head.StatusCode != http.StatusOK {
+			t.Fatalf("HEAD /auth/ready/ through the gateway: %v %v", err, head)
+		}
+		head.Body.Close()
+		t.Logf("GET /auth/ready/ -> 200 %q; HEAD -> %d", resp.JSON200.Status, head.StatusCode)
 	})
 
 	t.Run("not-found", func(t *testing.T) {

@@ -222,8 +222,8 @@ func TestRoutingErrors(t *testing.T) {
 		expectError(t, e.get("/elsewhere", ""), http.StatusNotFound, "not_found")
 		resp := e.request(http.MethodDelete, "/auth/me/", "", "", nil)
 		expectError(t, resp, http.StatusMethodNotAllowed, "method_not_allowed")
-		if resp.header.Get("Allow") != "GET" {
-			t.Errorf("Allow = %q, want GET", resp.header.Get("Allow"))
+		if resp.header.Get("Allow") != "GET, HEAD" {
+			t.Errorf("Allow = %q, want GET, HEAD", resp.header.Get("Allow"))
 		}
 		expectError(t, e.get("/auth/token/", ""), http.StatusMethodNotAllowed, "method_not_allowed")
 	})

@@ -21,6 +21,7 @@ import (
 	"github.com/ecommerce/auth-service/api"
 	"github.com/ecommerce/auth-service/gen/oapi"
 	"github.com/ecommerce/auth-service/internal/auth"
+	"github.com/ecommerce/auth-service/internal/hashlimit"
 	"github.com/ecommerce/auth-service/internal/httpapi"
 	"github.com/ecommerce/auth-service/internal/logging"
 	"github.com/ecommerce/auth-service/internal/logtest"
@@ -70,12 +71,15 @@ type apiEnv struct {
 }
 
 // envSettings are what an envOption may change: the service's parameters,
-// its keys, and the claims policy they are given, which is production's
-// (the configuration's defaults) unless changed.
+// its keys and the claims policy they are given (production's, the
+// configuration's defaults, unless changed), the HTTP layer's options, and
+// the password hash limiter.
 type envSettings struct {
-	params auth.Params
-	keys   *token.Keys
-	policy token.Policy
+	params  auth.Params
+	keys    *token.Keys
+	policy  token.Policy
+	http    httpapi.Options
+	limiter *hashlimit.Limiter
 }
 
 type envOption func(*envSettings)
@@ -90,6 +94,25 @@ func withKeys(k *token.Keys) envOption {
 
 func withPolicy(change func(*token.Policy)) envOption {
 	return func(s *envSettings) { change(&s.policy) }
+}
+
+// withThrottle turns the login throttle on with the service's defaults.
+func withThrottle() envOption {
+	return func(s *envSettings) {
+		s.params.Throttle = auth.ThrottleParams{
+			MaxFailures: 5, AccountMaxFailures: 100, AddressMaxFailures: 50, Window: 15 * time.Minute, MaxBackoff: 15 * time.Minute,
+		}
+	}
+}
+
+// withHTTP changes the HTTP layer's options (Log is always the env's).
+func withHTTP(change func(*httpapi.Options)) envOption {
+	return func(s *envSettings) { change(&s.http) }
+}
+
+// withLimiter puts every password hash through l.
+func withLimiter(l *hashlimit.Limiter) envOption {
+	return func(s *envSettings) { s.limiter = l }
 }
 
 func newAPIEnv(t *testing.T, st store.DB, opts ...envOption) *apiEnv {
@@ -112,6 +135,7 @@ func newAPIEnvWith(t *testing.T, st store.DB, hopts httpapi.Options, opts ...env
 		},
 		keys:   keys,
 		policy: token.Policy{Leeway: 30 * time.Second},
+		http:   hopts,
 	}
 	for _, opt := range opts {
 		opt(&set)
@@ -122,12 +146,15 @@ func newAPIEnvWith(t *testing.T, st store.DB, hopts httpapi.Options, opts ...env
 	if err != nil {
 		t.Fatal(err)
 	}
+	if set.limiter != nil {
+		hasher = hasher.Limited(set.limiter)
+	}
 	logs := &logtest.Buffer{}
 	log := logging.New(logs, slog.LevelDebug)
 	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
 	svc := auth.New(st, keys, hasher, clk.Now, params, log)
-	hopts.Log = log
-	handler, err := httpapi.New(svc, hopts)
+	set.http.Log = log
+	handler, err := httpapi.New(svc, set.http)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,6 +195,9 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// closed: the server asked to close the connection (Connection: close,
+	// which net/http removes from header).
+	closed bool
 }
 
 // json decodes the body into a generic map.
@@ -221,7 +251,7 @@ func (e *apiEnv) request(method, path, contentType, body string, header map[stri
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	out := response{status: resp.StatusCode, header: resp.Header, body: data}
+	out := response{status: resp.StatusCode, header: resp.Header, body: data, closed: resp.Close}
 	e.validateResponse(req, out)
 	return out
 }
@@ -234,9 +264,20 @@ func (e *apiEnv) validateResponse(req *http.Request, resp response) {
 	if req.Body != nil {
 		req.Body = io.NopCloser(strings.NewReader(""))
 	}
+	head := req.Method == http.MethodHead
+	if head {
+		// HEAD answers as the document's GET does, without the body.
+		if len(resp.body) != 0 {
+			e.t.Errorf("HEAD %s: %d body bytes, want none", req.URL.Path, len(resp.body))
+		}
+		req = req.Clone(req.Context())
+		req.Method = http.MethodGet
+	}
 	route, params, err := e.router.FindRoute(req)
 	if err != nil {
-		resp.errorBody(e.t)
+		if !head {
+			resp.errorBody(e.t)
+		}
 		return
 	}
 	input := &openapi3filter.ResponseValidationInput{
@@ -251,9 +292,9 @@ func (e *apiEnv) validateResponse(req *http.Request, resp response) {
 			IncludeResponseStatus: true,
 			MultiError:            true,
 			// kin-openapi decodes JSON and plain text only; the docs tests check the page's
-			// HTML, scripts, styles and images themselves.
-			ExcludeResponseBody: !strings.HasPrefix(resp.header.Get("Content-Type"), "application/json") &&
-				!strings.HasPrefix(resp.header.Get("Content-Type"), "text/plain"),
+			// HTML, scripts, styles and images themselves. HEAD answers have no body.
+			ExcludeResponseBody: head || (!strings.HasPrefix(resp.header.Get("Content-Type"), "application/json") &&
+				!strings.HasPrefix(resp.header.Get("Content-Type"), "text/plain")),
 		},
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), input); err != nil {

@@ -3,7 +3,10 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/ecommerce/auth-service/gen/oapi"
 	"github.com/ecommerce/auth-service/internal/auth"
@@ -21,6 +24,8 @@ var (
 	errNotFound             = errors.New("no such path")
 	errMethodNotAllowed     = errors.New("method not allowed")
 	errMoved                = errors.New("moved permanently")
+	errHeadersTooLarge      = errors.New("request headers too large")
+	errNotReady             = errors.New("not ready")
 	errInternal             = errors.New("internal error")
 )
 
@@ -35,6 +40,11 @@ var errorTable = []struct {
 	code   string
 	detail string
 }{
+	{auth.ErrThrottled, http.StatusTooManyRequests, "throttled", "Request was throttled."},
+	{auth.ErrOverloaded, http.StatusServiceUnavailable, "overloaded", "The service is busy; try again shortly."},
+	{auth.ErrUnavailable, http.StatusServiceUnavailable, "unavailable", "The service is temporarily unavailable; try again shortly."},
+	{errNotReady, http.StatusServiceUnavailable, "not_ready", "The service is not ready."},
+	{errHeadersTooLarge, http.StatusRequestHeaderFieldsTooLarge, "request_header_fields_too_large", "Request headers are too large (limit 16 KiB)."},
 	{auth.ErrBadCredentials, http.StatusUnauthorized, "no_active_account", "No active account found with the given credentials"},
 	{errNoCredentials, http.StatusUnauthorized, "not_authenticated", "Authentication credentials were not provided."},
 	{auth.ErrTokenReused, http.StatusUnauthorized, "token_reused", "Token has been reused; the session is revoked."},
@@ -61,6 +71,13 @@ var errorTable = []struct {
 	{errMethodNotAllowed, http.StatusMethodNotAllowed, "method_not_allowed", "Method not allowed."},
 	{errMoved, http.StatusPermanentRedirect, "moved", "This resource is at another path."},
 	{errInternal, http.StatusInternalServerError, "internal_error", "A server error occurred."},
+}
+
+// retryAfter is the Retry-After of the errors a client should simply repeat
+// a moment later; a *auth.ThrottledError carries its own.
+var retryAfter = map[error]time.Duration{
+	auth.ErrOverloaded:  time.Second,
+	auth.ErrUnavailable: time.Second,
 }
 
 // wwwAuthenticate is sent with every 401, as DRF does.
@@ -148,7 +165,23 @@ func writeError(w http.ResponseWriter, err error) {
 	if row.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", wwwAuthenticate)
 	}
+	wait := retryAfter[row.err]
+	var throttled *auth.ThrottledError
+	if errors.As(err, &throttled) {
+		// DRF's words for its own throttle.
+		wait = throttled.RetryAfter
+		body.Detail = fmt.Sprintf("Request was throttled. Expected available in %d seconds.", seconds(wait))
+	}
+	if wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(seconds(wait)))
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(row.status)
 	_ = json.NewEncoder(w).Encode(body) // the client has gone if this fails
+}
+
+// seconds is d in whole seconds, rounded up, at least 1: a client told 0
+// would retry at once.
+func seconds(d time.Duration) int {
+	return max(int((d+time.Second-1)/time.Second), 1)
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -23,8 +24,9 @@ import (
 
 // Handler implements the generated strict-server interface.
 type Handler struct {
-	auth *auth.Service
-	log  *slog.Logger
+	auth  *auth.Service
+	log   *slog.Logger
+	drain *Drain
 	// jwksCacheControl is the key set's Cache-Control.
 	jwksCacheControl string
 	// cookies is the refresh token's cookie transport.
@@ -50,6 +52,15 @@ type Options struct {
 	// CORSAllowedOrigins are the origins, exactly as browsers send them in
 	// Origin, that browser apps may call the API from; none by default.
 	CORSAllowedOrigins []string
+	// TrustedProxies are the peers whose X-Forwarded-For is believed
+	// (AUTH_TRUSTED_PROXIES): the client address is then the right-most
+	// address in it that is not a trusted proxy. Empty: the TCP peer.
+	TrustedProxies []netip.Prefix
+	// RequestTimeout bounds every request (AUTH_REQUEST_TIMEOUT); zero: none.
+	RequestTimeout time.Duration
+	// Drain, when started, fails readiness and closes connections after
+	// each response; nil never drains.
+	Drain *Drain
 }
 
 // New returns the service's whole HTTP handler: middleware, request
@@ -82,13 +93,14 @@ func New(svc *auth.Service, opts Options) (http.Handler, error) {
 	}
 	cors := corsPolicy{origins: origins, credentials: opts.RefreshCookie.Enabled}
 	h := &Handler{
-		auth: svc, log: log, spec: spec,
+		auth: svc, log: log, drain: opts.Drain, spec: spec,
 		jwksCacheControl: fmt.Sprintf("public, max-age=%d", int(maxAge.Seconds())),
 		cookies:          newCookieTransport(opts.RefreshCookie, origins),
 	}
 
 	r := chi.NewRouter()
-	r.Use(withClient, observeRequests(log, opts.Observer), recoverPanics(log), secureHeaders, cors.middleware, limitBody,
+	r.Use(withClient(opts.TrustedProxies), observeRequests(log, opts.Observer), recoverPanics(log), secureHeaders,
+		closeWhenDraining(opts.Drain), limitHeaders, cors.middleware, withDeadline(opts.RequestTimeout), limitBody,
 		v.middleware, parseBearer, h.cookies.readBrowser)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeError(w, errNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { writeError(w, errMethodNotAllowed) })
@@ -114,6 +126,14 @@ func (h *Handler) requestError(w http.ResponseWriter, r *http.Request, err error
 // the error table; anything else with a generic 500, logging the cause,
 // which never reaches the client.
 func (h *Handler) responseError(w http.ResponseWriter, r *http.Request, err error) {
+	if !known(err) && r.Context().Err() != nil {
+		// The client has gone or the request ran out of time: whatever failed
+		// failed for that, not for a bug.
+		h.log.InfoContext(r.Context(), "request abandoned",
+			"method", r.Method, "path", r.URL.Path, "error", err)
+		writeError(w, auth.ErrUnavailable)
+		return
+	}
 	if !known(err) {
 		h.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}

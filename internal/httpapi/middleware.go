@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"runtime/debug"
 	"strings"
@@ -49,22 +50,87 @@ const maxUserAgent = 256
 
 // withClient identifies the request: it takes the gateway's X-Request-ID, or
 // makes one, and echoes it, and puts the caller (auth.Client) in the
-// request's context for the domain and the logs.
-func withClient(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get(requestIDHeader)
-		if !validRequestID.MatchString(id) {
-			id = rand.Text()
+// request's context for the domain and the logs. The caller's address is
+// the TCP peer's, or, from a trusted proxy, the one it reports
+// (clientAddress).
+func withClient(trusted []netip.Prefix) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := r.Header.Get(requestIDHeader)
+			if !validRequestID.MatchString(id) {
+				id = rand.Text()
+			}
+			w.Header().Set(requestIDHeader, id)
+			c := auth.Client{Address: clientAddress(r, trusted), UserAgent: printable(r.UserAgent(), maxUserAgent), RequestID: id,
+				TraceID: traceID(r.Header.Get("Traceparent"))}
+			next.ServeHTTP(w, r.WithContext(auth.WithClient(r.Context(), c)))
+		})
+	}
+}
+
+// clientAddress is the address of the client a request comes from: the TCP
+// peer, unless the peer is a trusted proxy; then, walking X-Forwarded-For
+// from the right (each proxy appends the address it received the request
+// from), the first address that is not a trusted proxy. Entries left of it
+// were written by the client, and may be anything.
+func clientAddress(r *http.Request, trusted []netip.Prefix) string {
+	peer, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		peer = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(peer)
+	if err != nil || !isTrusted(addr, trusted) {
+		return peer
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, ok := parseHop(hops[i])
+		if !ok {
+			break // not written by a proxy we trust: the last trusted hop is all we know
 		}
-		w.Header().Set(requestIDHeader, id)
-		address, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			address = r.RemoteAddr
+		addr = hop
+		if !isTrusted(addr, trusted) {
+			break
 		}
-		c := auth.Client{Address: address, UserAgent: printable(r.UserAgent(), maxUserAgent), RequestID: id,
-			TraceID: traceID(r.Header.Get("Traceparent"))}
-		next.ServeHTTP(w, r.WithContext(auth.WithClient(r.Context(), c)))
-	})
+	}
+	return addr.String()
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, possibly with a port.
+func parseHop(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if addr, err := netip.ParseAddr(s); err == nil {
+		return addr.Unmap().WithZone(""), true
+	}
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap().WithZone(""), true
+	}
+	return netip.Addr{}, false
+}
+
+func isTrusted(addr netip.Addr, trusted []netip.Prefix) bool {
+	addr = addr.Unmap()
+	for _, p := range trusted {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// withDeadline bounds every request: the database calls and the hash wait
+// of a request that has run out of time give up, and it is answered 503.
+func withDeadline(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		if d <= 0 {
+			return next
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
 }
 
 // printable returns s without control characters or invalid UTF-8, cut to
@@ -166,10 +232,12 @@ func observeRequests(log *slog.Logger, observer RequestObserver) func(http.Handl
 				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
 				slog.String("remote", r.RemoteAddr),
 			}
-			// Behind the gateway, RemoteAddr is the gateway; the client is here.
+			// Behind the gateway, RemoteAddr is the gateway; the client is here,
+			// and client is who the service took it for (AUTH_TRUSTED_PROXIES).
 			if fwd := r.Header.Get("X-Forwarded-For"); fwd != "" && len(fwd) <= 256 {
 				attrs = append(attrs, slog.String("forwarded_for", fwd))
 			}
+			attrs = append(attrs, slog.String("client", auth.ClientOf(r.Context()).Address))
 			log.LogAttrs(r.Context(), level, "request", attrs...)
 		})
 	}

@@ -32,7 +32,8 @@ func (v *validator) routeError(w http.ResponseWriter, r *http.Request, err error
 	return errNotFound
 }
 
-// allowed lists the methods the request's path does support.
+// allowed lists the methods the request's path does support: HEAD wherever
+// GET is.
 func (v *validator) allowed(r *http.Request) []string {
 	var methods []string
 	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
@@ -40,6 +41,9 @@ func (v *validator) allowed(r *http.Request) []string {
 		probe.Method = m
 		if _, _, err := v.router.FindRoute(probe); err == nil {
 			methods = append(methods, m)
+			if m == http.MethodGet {
+				methods = append(methods, http.MethodHead)
+			}
 		}
 	}
 	return methods

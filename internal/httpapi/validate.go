@@ -37,25 +37,51 @@ func newValidator(doc *openapi3.T) (*validator, error) {
 	}, nil
 }
 
+// middleware validates each request, and routes HEAD as GET: the document
+// (and the router after it) knows only GET, and net/http itself drops the
+// body of a response to HEAD, keeping status and headers.
 func (v *validator) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			r = r.Clone(r.Context())
+			r.Method = http.MethodGet
+		}
 		route, pathParams, err := v.router.FindRoute(r)
 		if err != nil {
 			writeError(w, v.routeError(w, r, err))
 			return
 		}
 		setOperation(r, route.Operation.OperationID)
+		var controls fieldErrors
 		if body := route.Operation.RequestBody; body != nil {
-			if err := readBody(r, body.Value); err != nil {
+			if controls, err = readBody(r, body.Value); err != nil {
 				writeError(w, err)
 				return
 			}
 		}
 		input := &openapi3filter.RequestValidationInput{Request: r, PathParams: pathParams, Route: route, Options: v.options}
-		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
-			writeError(w, validationError(err))
+		if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil || len(controls) > 0 {
+			writeError(w, invalidRequest(err, controls))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// invalidRequest is the error of a request that failed validation (err) or
+// has control characters in fields (controls, which replace the schema's
+// messages for those fields: they are the real problem).
+func invalidRequest(err error, controls fieldErrors) error {
+	if err == nil {
+		return controls
+	}
+	verr := validationError(err)
+	fields, ok := verr.(fieldErrors)
+	if !ok {
+		return verr
+	}
+	for name, msgs := range controls {
+		fields[name] = msgs
+	}
+	return fields
 }

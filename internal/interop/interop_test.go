@@ -343,7 +343,7 @@ func TestSimpleJWTAcceptsAccessTokens(t *testing.T) {
 			t.Fatal(err)
 		}
 		const bigID = 1<<53 + 1
-		bigHash, err := a.hasher.Hash("big-id-password")
+		bigHash, err := a.hasher.Hash(ctx, "big-id-password")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -637,7 +637,7 @@ func TestDjangoHashesAreAcceptedAndUpgraded(t *testing.T) {
 				if !strings.HasPrefix(fresh, "$argon2id$v=19$m=64,t=1,p=1$") {
 					t.Fatalf("after the first login the hash is %q, want the service's argon2id", fresh)
 				}
-				if ok, rehash := a.hasher.Verify(pw, fresh); !ok || rehash {
+				if ok, rehash, err := a.hasher.Verify(context.Background(), pw, fresh); !ok || rehash || err != nil {
 					t.Fatalf("the upgraded hash does not verify the password (ok %v, rehash %v)", ok, rehash)
 				}
 				upgraded[u.Email] = fresh

@@ -1,19 +1,26 @@
 // Package password hashes passwords with argon2id in the PHC string format and
 // verifies both those hashes and the formats Django stores, so that users of
 // the Django service log in unchanged and are upgraded on their next login.
+//
+// Every hash it computes may go through a hashlimit.Limiter (Limited): it then
+// holds the memory it allocates out of a budget while it runs, waits for it
+// within bounds, and is never started for a caller that has gone.
 package password
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/ecommerce/auth-service/internal/hashlimit"
 )
 
 // ErrInvalidParams is returned by New for argon2id parameters out of range.
@@ -43,34 +50,47 @@ type Hasher struct {
 	// dummy is a hash of a random password with the current parameters, checked
 	// when no user matches so that an unknown email costs one hash too.
 	dummy string
-	// slots bounds how many hashes run at once: each takes MemoryKiB of
-	// memory, and a burst of logins must queue rather than exhaust it.
-	slots chan struct{}
+	// dummyTime is how long computing dummy took: the limiter's first estimate.
+	dummyTime time.Duration
+	// limit, when set, is what every hash holds its memory from.
+	limit *hashlimit.Limiter
 }
 
-// concurrentHashesPerCPU is how many hashes may run at once per CPU.
-const concurrentHashesPerCPU = 2
-
-// New returns a Hasher with the given parameters, or ErrInvalidParams.
+// New returns a Hasher with the given parameters, or ErrInvalidParams. Its
+// hashes are not limited: see Limited.
 func New(p Params) (*Hasher, error) {
 	if p.MemoryKiB < 8*uint32(p.Parallelism) || p.MemoryKiB > maxArgon2MemoryKiB ||
 		p.Iterations < 1 || p.Iterations > maxArgon2Iterations || p.Parallelism < 1 || p.Parallelism > maxArgon2Parallelism {
 		return nil, ErrInvalidParams
 	}
-	h := &Hasher{params: p, slots: make(chan struct{}, concurrentHashesPerCPU*runtime.GOMAXPROCS(0))}
-	dummy, err := h.Hash(rand.Text())
+	h := &Hasher{params: p}
+	start := time.Now()
+	dummy, err := h.Hash(context.Background(), rand.Text())
 	if err != nil {
 		return nil, err
 	}
-	h.dummy = dummy
+	h.dummy, h.dummyTime = dummy, time.Since(start)
 	return h, nil
+}
+
+// Limited returns a Hasher like h whose every hash holds its memory from l
+// while it runs (see Cost), and tells l how long a hash takes here.
+func (h *Hasher) Limited(l *hashlimit.Limiter) *Hasher {
+	c := *h
+	c.limit = l
+	l.Observe(h.dummyTime)
+	return &c
 }
 
 // Hash returns the PHC string of password, for example
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash> (unpadded standard base64).
-func (h *Hasher) Hash(password string) (string, error) {
-	h.slots <- struct{}{}
-	defer func() { <-h.slots }()
+// Under a limiter it fails as Verify does when it cannot run.
+func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
+	release, err := h.acquire(ctx, int64(h.params.MemoryKiB))
+	if err != nil {
+		return "", err
+	}
+	defer release()
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("password: read salt: %w", err)
@@ -81,17 +101,73 @@ func (h *Hasher) Hash(password string) (string, error) {
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
+// Reserve takes a place in the limiter's queue for the caller's next Verify
+// or VerifyDummy, to be made with the returned context once the caller knows
+// which hash to check (see hashlimit.Limiter.Reserve): under a burst it
+// fails at once with hashlimit.ErrOverloaded, before the caller does that
+// work. done gives the place up; call it when finished, in any case.
+func (h *Hasher) Reserve(ctx context.Context) (context.Context, func(), error) {
+	if h.limit == nil {
+		return ctx, func() {}, ctx.Err()
+	}
+	return h.limit.Reserve(ctx)
+}
+
+// acquire takes kib of the limiter's budget, if there is a limiter.
+func (h *Hasher) acquire(ctx context.Context, kib int64) (release func(), err error) {
+	if h.limit == nil {
+		return func() {}, ctx.Err()
+	}
+	return h.limit.Acquire(ctx, kib)
+}
+
 // b64 is the PHC strings' (and Django argon2's) base64: standard alphabet, no padding.
 var b64 = base64.RawStdEncoding
 
 // Verify reports whether password matches encoded, and whether encoded should
 // be replaced by a fresh Hash (it is in a Django format, or its argon2id
 // parameters differ from the Hasher's). An unknown or malformed format is a
-// mismatch, never an error: it must fail like any other bad login.
-func (h *Hasher) Verify(password, encoded string) (ok, rehash bool) {
-	h.slots <- struct{}{}
-	defer func() { <-h.slots }()
-	return h.verify(password, encoded)
+// mismatch, never an error: it must fail like any other bad login, and costs
+// a hash like one.
+//
+// Under a limiter, Verify fails without hashing with hashlimit.ErrOverloaded
+// when the hash cannot start in time, or with ctx's error when the caller
+// has gone. A stored hash that alone needs more memory than the whole budget
+// is not computed: the dummy is checked in its place, so that it fails like
+// a wrong password in the same time, and the error is a
+// *hashlimit.TooCostlyError carrying its cost, for the log.
+func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
+	s := h.parse(encoded)
+	release, err := h.acquire(ctx, s.kib)
+	var tooCostly *hashlimit.TooCostlyError
+	if errors.As(err, &tooCostly) {
+		if err := h.VerifyDummy(ctx, password); err != nil {
+			return false, false, err
+		}
+		return false, false, fmt.Errorf("password: stored %s hash: %w", s.format, err)
+	}
+	if err != nil {
+		return false, false, err
+	}
+	defer release()
+	v := s.check(password)
+	if v == malformed {
+		// An unusable, unknown or broken hash costs a hash too, so that timing
+		// does not tell such accounts apart from a wrong password. (The dummy
+		// is well formed: New only accepts parameters within the bounds.)
+		h.parse(h.dummy).check(password)
+	}
+	// Our own format is upgraded only when its parameters have changed;
+	// Django's formats always are.
+	return v == match, v == match && (!s.own || s.params != h.params), nil
+}
+
+// VerifyDummy spends the time and memory of one Verify without a user, so
+// that a login for an unknown email costs what one with a wrong password
+// costs. It fails as Verify does when it cannot run.
+func (h *Hasher) VerifyDummy(ctx context.Context, password string) error {
+	_, _, err := h.Verify(ctx, password, h.dummy)
+	return err
 }
 
 // verdict is what checking a password against a stored hash found.
@@ -110,71 +186,85 @@ func matchIf(ok bool) verdict {
 	return mismatch
 }
 
-func (h *Hasher) verify(password, encoded string) (ok, rehash bool) {
-	var v verdict
+// stored is a stored hash as parsed: how to check a password against it and
+// the memory that check allocates, before any of that work is done.
+type stored struct {
+	// format names the hash's format, for logs ("argon2id", "django argon2",
+	// "pbkdf2_sha256", ...; "unknown" when malformed).
+	format string
+	// kib is the memory a check allocates (see Cost).
+	kib int64
+	// own is the service's own argon2id format, with params.
+	own    bool
+	params Params
+	check  func(password string) verdict
+}
+
+// smallHashKiB is what a PBKDF2 or bcrypt check holds of the memory budget:
+// both work in a few KiB. (Their CPU is bounded by the limiter's slots.)
+const smallHashKiB = 64
+
+// Cost is the memory, in KiB, that verifying a password against encoded
+// allocates: m for argon2 (the whole m, however many lanes), a small
+// constant for PBKDF2 and bcrypt, and the dummy's for a malformed hash,
+// which the dummy stands in for.
+func (h *Hasher) Cost(encoded string) int64 { return h.parse(encoded).kib }
+
+// parse reads encoded without checking anything against it.
+func (h *Hasher) parse(encoded string) stored {
+	var s stored
 	switch {
 	case strings.HasPrefix(encoded, phcID):
-		var p Params
-		if p, v = verifyArgon2(password, strings.TrimPrefix(encoded, "$")); v != malformed {
-			// Our own format is upgraded only when the parameters have changed.
-			return v == match, v == match && p != h.params
-		}
+		s = parseArgon2(strings.TrimPrefix(encoded, "$"))
+		s.own, s.format = s.check != nil, "argon2id"
 	case strings.HasPrefix(encoded, "argon2$"):
-		_, v = verifyArgon2(password, strings.TrimPrefix(encoded, "argon2$"))
+		s = parseArgon2(strings.TrimPrefix(encoded, "argon2$"))
+		s.params, s.format = Params{}, "django argon2"
 	case strings.HasPrefix(encoded, "pbkdf2_sha256$"):
-		v = verifyPBKDF2(password, encoded)
+		s = parsePBKDF2(encoded)
 	case strings.HasPrefix(encoded, "bcrypt_sha256$"):
-		v = verifyBcryptSHA256(password, encoded)
+		s = parseBcrypt("bcrypt_sha256", strings.TrimPrefix(encoded, "bcrypt_sha256$"), bcryptSHA256Secret)
 	case strings.HasPrefix(encoded, "bcrypt$"):
-		v = verifyBcrypt(password, encoded)
-	default:
-		v = malformed
+		s = parseBcrypt("bcrypt", strings.TrimPrefix(encoded, "bcrypt$"), bcryptSecret)
 	}
-	if v == malformed {
-		// An unusable, unknown or broken hash costs a hash too, so that timing
-		// does not tell such accounts apart from a wrong password. (The dummy
-		// is well formed: New only accepts parameters within the bounds.)
-		verifyArgon2(password, strings.TrimPrefix(h.dummy, "$"))
+	if s.check == nil {
+		return stored{format: "unknown", kib: int64(h.params.MemoryKiB),
+			check: func(string) verdict { return malformed }}
 	}
-	// Django's formats are always upgraded to the service's own.
-	return v == match, v == match
+	return s
 }
 
-// VerifyDummy spends the time of one Verify without a user, so that a login
-// for an unknown email takes as long as one with a wrong password.
-func (h *Hasher) VerifyDummy(password string) {
-	h.Verify(password, h.dummy)
-}
-
-// verifyArgon2 checks "argon2id$v=19$m=..,t=..,p=..$salt$hash", the PHC
-// string without its leading "$" (Django writes it after "argon2$"). It also
-// takes argon2i, which Django wrote before 3.2, so those users can still log
-// in (and are upgraded). It returns the hash's parameters and the verdict;
-// parameters beyond sane bounds make the hash malformed, so that a stored hash
-// cannot make a login arbitrarily expensive.
-func verifyArgon2(password, encoded string) (Params, verdict) {
+// parseArgon2 reads "argon2id$v=19$m=..,t=..,p=..$salt$hash", the PHC string
+// without its leading "$" (Django writes it after "argon2$"). It also takes
+// argon2i, which Django wrote before 3.2, so those users can still log in
+// (and are upgraded). Parameters beyond sane bounds make the hash malformed
+// (no check), so that a stored hash cannot make a login arbitrarily
+// expensive.
+func parseArgon2(encoded string) stored {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 5 || (parts[0] != "argon2id" && parts[0] != "argon2i") || parts[1] != "v=19" {
-		return Params{}, malformed
+		return stored{}
 	}
 	p, ok := parseArgon2Params(parts[2])
 	if !ok {
-		return Params{}, malformed
+		return stored{}
 	}
 	salt, err := b64.DecodeString(parts[3])
 	if err != nil {
-		return Params{}, malformed
+		return stored{}
 	}
 	want, err := b64.DecodeString(parts[4])
 	if err != nil || len(want) < 4 || len(want) > 1024 {
-		return Params{}, malformed
+		return stored{}
 	}
 	derive := argon2.IDKey
 	if parts[0] == "argon2i" {
 		derive = argon2.Key
 	}
-	got := derive([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))
-	return p, matchIf(subtle.ConstantTimeCompare(got, want) == 1)
+	return stored{kib: int64(p.MemoryKiB), params: p, check: func(password string) verdict {
+		got := derive([]byte(password), salt, p.Iterations, p.MemoryKiB, p.Parallelism, uint32(len(want)))
+		return matchIf(subtle.ConstantTimeCompare(got, want) == 1)
+	}}
 }
 
 // parseArgon2Params reads exactly "m=<KiB>,t=<iterations>,p=<parallelism>".

@@ -1,6 +1,7 @@
 package password_test
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -30,11 +31,21 @@ func newHasher(tb testing.TB, p password.Params) *password.Hasher {
 // hash hashes pw with h, failing the test on error.
 func hash(tb testing.TB, h *password.Hasher, pw string) string {
 	tb.Helper()
-	encoded, err := h.Hash(pw)
+	encoded, err := h.Hash(context.Background(), pw)
 	if err != nil {
 		tb.Fatalf("Hash(%q): %v", pw, err)
 	}
 	return encoded
+}
+
+// verify runs h.Verify without a deadline, failing the test if it cannot run.
+func verify(tb testing.TB, h *password.Hasher, pw, encoded string) (ok, rehash bool) {
+	tb.Helper()
+	ok, rehash, err := h.Verify(context.Background(), pw, encoded)
+	if err != nil {
+		tb.Fatalf("Verify(%q): %v", encoded, err)
+	}
+	return ok, rehash
 }
 
 func TestHashVerifyRoundTrip(t *testing.T) {
@@ -55,16 +66,16 @@ func TestHashVerifyRoundTrip(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHasher(t, tt.params)
 			encoded := hash(t, h, tt.password)
-			if ok, rehash := h.Verify(tt.password, encoded); !ok || rehash {
+			if ok, rehash := verify(t, h, tt.password, encoded); !ok || rehash {
 				t.Errorf("Verify(right password) = ok %v, rehash %v; want true, false", ok, rehash)
 			}
 			// A second Hasher with equal params must also accept without rehash:
 			// nothing but the string itself is needed to verify.
-			if ok, rehash := newHasher(t, tt.params).Verify(tt.password, encoded); !ok || rehash {
+			if ok, rehash := verify(t, newHasher(t, tt.params), tt.password, encoded); !ok || rehash {
 				t.Errorf("other Hasher, same params: Verify = ok %v, rehash %v; want true, false", ok, rehash)
 			}
 			for _, w := range tt.wrong {
-				if ok, rehash := h.Verify(w, encoded); ok || rehash {
+				if ok, rehash := verify(t, h, w, encoded); ok || rehash {
 					t.Errorf("Verify(%q) = ok %v, rehash %v; want false, false", w, ok, rehash)
 				}
 			}
@@ -130,11 +141,11 @@ func TestVerifyRehashWhenParamsDiffer(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHasher(t, tt.params)
-			if ok, rehash := h.Verify(pw, encoded); !ok || rehash != tt.rehash {
+			if ok, rehash := verify(t, h, pw, encoded); !ok || rehash != tt.rehash {
 				t.Errorf("Verify = ok %v, rehash %v; want true, %v", ok, rehash, tt.rehash)
 			}
 			// A wrong password never asks for a rehash, whatever the params.
-			if ok, rehash := h.Verify(pw+"!", encoded); ok || rehash {
+			if ok, rehash := verify(t, h, pw+"!", encoded); ok || rehash {
 				t.Errorf("Verify(wrong) = ok %v, rehash %v; want false, false", ok, rehash)
 			}
 		})
@@ -146,7 +157,7 @@ func TestVerifyMalformed(t *testing.T) {
 	h := newHasher(t, tiny)
 	valid := hash(t, h, pw)
 	// Control: the mutations below start from a hash that does verify.
-	if ok, _ := h.Verify(pw, valid); !ok {
+	if ok, _ := verify(t, h, pw, valid); !ok {
 		t.Fatalf("control: Verify(%q) failed", valid)
 	}
 	parts := strings.Split(valid, "$") // "", argon2id, v=19, m=64,t=1,p=1, salt, hash
@@ -219,7 +230,7 @@ func TestVerifyMalformed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if ok, rehash := h.Verify(pw, tt.encoded); ok || rehash {
+			if ok, rehash := verify(t, h, pw, tt.encoded); ok || rehash {
 				t.Errorf("Verify(%q) = ok %v, rehash %v; want false, false", tt.encoded, ok, rehash)
 			}
 		})
@@ -258,7 +269,7 @@ func TestNewRejectsInvalidParams(t *testing.T) {
 			if err != nil || h == nil {
 				t.Fatalf("New(%+v) = %v, %v; want a Hasher", tt.params, h, err)
 			}
-			if ok, _ := h.Verify("pw", hash(t, h, "pw")); !ok {
+			if ok, _ := verify(t, h, "pw", hash(t, h, "pw")); !ok {
 				t.Errorf("Hasher from New(%+v) does not verify its own hash", tt.params)
 			}
 		})
@@ -276,7 +287,7 @@ func TestDefaultParams(t *testing.T) {
 func BenchmarkHash(b *testing.B) {
 	h := newHasher(b, password.DefaultParams())
 	for b.Loop() {
-		if _, err := h.Hash("correct horse battery staple"); err != nil {
+		if _, err := h.Hash(context.Background(), "correct horse battery staple"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -286,7 +297,7 @@ func BenchmarkVerify(b *testing.B) {
 	h := newHasher(b, password.DefaultParams())
 	encoded := hash(b, h, "correct horse battery staple")
 	for b.Loop() {
-		if ok, _ := h.Verify("correct horse battery staple", encoded); !ok {
+		if ok, _ := verify(b, h, "correct horse battery staple", encoded); !ok {
 			b.Fatal("Verify failed")
 		}
 	}

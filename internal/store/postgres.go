@@ -4,13 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"math"
+	"net"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/jackc/puddle/v2"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
@@ -23,14 +29,29 @@ import (
 type Postgres struct {
 	pgTx // queries outside any transaction
 	pool *pgxpool.Pool
+	cfg  *pgxpool.Config
 }
 
 // OpenPostgres connects to the database at url (a postgres:// URL) and checks
 // that it answers. It returns an error naming the cause if it does not.
-func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
+// Once open, the pool reconnects by itself: a database that comes back is
+// used again by the next statement, without a restart.
+func OpenPostgres(ctx context.Context, url string, opts ...Option) (*Postgres, error) {
+	o := collect(opts)
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("parse PostgreSQL URL: %w", err)
+	}
+	if o.maxConns > 0 {
+		cfg.MaxConns = int32(o.maxConns)
+	}
+	if o.statementTimeout > 0 {
+		// On the server: a statement stuck behind a lock or a slow plan is
+		// cancelled there, and its connection stays usable.
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = strconv.FormatInt(o.statementTimeout.Milliseconds(), 10)
+		if cfg.ConnConfig.ConnectTimeout == 0 { // the URL's connect_timeout wins
+			cfg.ConnConfig.ConnectTimeout = o.statementTimeout
+		}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -40,11 +61,13 @@ func OpenPostgres(ctx context.Context, url string) (*Postgres, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	return &Postgres{pgTx: pgTx{pgdb.New(pool)}, pool: pool}, nil
+	return &Postgres{pgTx: pgTx{pgdb.New(pool)}, pool: pool, cfg: cfg}, nil
 }
 
 // Migrate applies the embedded migrations. A PostgreSQL advisory lock makes
-// replicas that start together migrate one at a time.
+// replicas that start together migrate one at a time. It runs on
+// connections of its own without the statement timeout: building an index
+// on a large table may take longer than any request should.
 func (p *Postgres) Migrate(ctx context.Context) error {
 	files, err := fs.Sub(sqlfiles.PostgresMigrations, "migrations")
 	if err != nil {
@@ -54,7 +77,15 @@ func (p *Postgres) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	db := stdlib.OpenDBFromPool(p.pool)
+	cfg := p.cfg.Copy()
+	cfg.MaxConns = 2 // goose's own and its lock's
+	delete(cfg.ConnConfig.RuntimeParams, "statement_timeout")
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer pool.Close()
+	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
 	return migrate(ctx, goose.DialectPostgres, db, files, goose.WithSessionLocker(locker))
 }
@@ -67,6 +98,9 @@ func (p *Postgres) Close() error {
 	p.pool.Close()
 	return nil
 }
+
+// Ping checks that the database answers.
+func (p *Postgres) Ping(ctx context.Context) error { return pgError(p.pool.Ping(ctx)) }
 
 // InTx runs fn in a transaction, committing only if it returns nil.
 func (p *Postgres) InTx(ctx context.Context, fn func(tx auth.Tx) error) error {
@@ -85,8 +119,35 @@ func pgError(err error) error {
 		return auth.ErrNotFound
 	case errors.As(err, &pgErr) && pgErr.Code == "23505": // unique_violation
 		return fmt.Errorf("%w: %s", auth.ErrConflict, pgErr.ConstraintName)
+	case pgUnavailable(err):
+		return fmt.Errorf("%w: %w", auth.ErrUnavailable, err)
 	}
 	return err
+}
+
+// pgUnavailable reports whether err means the database did not answer, as
+// opposed to refusing a statement: the connection could not be made or was
+// lost, the pool was closed, or the statement or request timed out.
+func pgUnavailable(err error) bool {
+	var (
+		pgErr      *pgconn.PgError
+		connectErr *pgconn.ConnectError
+		netErr     net.Error
+	)
+	if errors.As(err, &pgErr) {
+		switch {
+		case strings.HasPrefix(pgErr.Code, "08"), // connection exception
+			strings.HasPrefix(pgErr.Code, "53"),                                 // insufficient resources: too many connections, ...
+			pgErr.Code == "57014",                                               // query_canceled: statement_timeout
+			pgErr.Code == "57P01", pgErr.Code == "57P02", pgErr.Code == "57P03", // shutting down, crashed, starting up
+			pgErr.Code == "25006": // read_only_sql_transaction: a standby after a failover
+			return true
+		}
+		return false
+	}
+	return errors.As(err, &connectErr) || errors.As(err, &netErr) || pgconn.Timeout(err) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, puddle.ErrClosedPool) || errors.Is(err, net.ErrClosed)
 }
 
 // optUTC returns t in UTC: pgx reads timestamptz in the local zone.
@@ -277,6 +338,48 @@ func (a pgTx) SecurityEvents(ctx context.Context, q auth.EventQuery) ([]auth.Sec
 			ID: r.ID, At: r.OccurredAt.UTC(), Kind: auth.EventKind(r.Kind), UserID: fromOptID(r.UserID), SessionID: r.SessionID,
 			Client: auth.Client{Address: r.ClientAddress, UserAgent: r.UserAgent, RequestID: r.RequestID},
 			Email:  r.Email, Detail: r.Detail, UserEmail: r.UserEmail,
+		}
+	}
+	return out, nil
+}
+
+func (a pgTx) ThrottleCounters(ctx context.Context, keys [][]byte) ([]auth.ThrottleCounter, error) {
+	rows, err := a.q.GetThrottleCounters(ctx, keys)
+	return pgCounters(rows, err)
+}
+
+// LockThrottleCounters upserts the missing counters and locks them all.
+func (a pgTx) LockThrottleCounters(ctx context.Context, keys [][]byte, resetAt time.Time) ([]auth.ThrottleCounter, error) {
+	rows, err := a.q.LockThrottleCounters(ctx, pgdb.LockThrottleCountersParams{Keys: keys, ResetAt: resetAt})
+	return pgCounters(rows, err)
+}
+
+func (a pgTx) PutThrottleCounters(ctx context.Context, counters []auth.ThrottleCounter) error {
+	var arg pgdb.PutThrottleCountersParams
+	for _, c := range counters {
+		arg.Keys = append(arg.Keys, c.Key)
+		arg.Attempts = append(arg.Attempts, int32(min(c.Attempts, math.MaxInt32)))
+		arg.LockedUntil = append(arg.LockedUntil, c.LockedUntil)
+		arg.FamiliarUntil = append(arg.FamiliarUntil, c.FamiliarUntil)
+		arg.ResetAt = append(arg.ResetAt, c.ResetAt)
+	}
+	return pgError(a.q.PutThrottleCounters(ctx, arg))
+}
+
+func (a pgTx) DeleteExpiredThrottleCounters(ctx context.Context, before time.Time, batch int) (int64, error) {
+	n, err := a.q.DeleteExpiredThrottleCounters(ctx, pgdb.DeleteExpiredThrottleCountersParams{Before: before, BatchSize: int32(batch)})
+	return n, pgError(err)
+}
+
+func pgCounters(rows []pgdb.LoginThrottle, err error) ([]auth.ThrottleCounter, error) {
+	if err != nil {
+		return nil, pgError(err)
+	}
+	out := make([]auth.ThrottleCounter, len(rows))
+	for i, r := range rows {
+		out[i] = auth.ThrottleCounter{
+			Key: r.Key, Attempts: int(r.Attempts), LockedUntil: r.LockedUntil.UTC(),
+			FamiliarUntil: r.FamiliarUntil.UTC(), ResetAt: r.ResetAt.UTC(),
 		}
 	}
 	return out, nil

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -27,9 +28,11 @@ type SQLite struct {
 }
 
 // OpenSQLite opens (creating if needed) the database file at path.
-func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+func OpenSQLite(ctx context.Context, path string, opts ...Option) (*SQLite, error) {
+	o := collect(opts)
 	params := url.Values{}
-	params.Add("_pragma", "busy_timeout(10000)")
+	// A writer waits this long for another; past it, ErrUnavailable.
+	params.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", max(o.statementTimeout.Milliseconds(), 1)))
 	params.Add("_pragma", "journal_mode(WAL)")
 	params.Add("_pragma", "foreign_keys(1)")
 	params.Add("_pragma", "synchronous(NORMAL)")
@@ -43,7 +46,10 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		return nil, fmt.Errorf("open SQLite %s: %w", path, err)
 	}
 	f.Close()
-	db, err := sql.Open("sqlite", "file:"+path+"?"+params.Encode())
+	// The name is a URI: a '#' or '?' in the path (a test named "x#01")
+	// would end it, dropping the parameters and opening another file.
+	name := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+	db, err := sql.Open("sqlite", "file:"+name+"?"+params.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite %s: %w", path, err)
 	}
@@ -65,6 +71,9 @@ func (s *SQLite) Migrate(ctx context.Context) error {
 
 // Close closes the database.
 func (s *SQLite) Close() error { return s.db.Close() }
+
+// Ping checks that the database file answers.
+func (s *SQLite) Ping(ctx context.Context) error { return sqliteError(s.db.PingContext(ctx)) }
 
 // InTx runs fn in a BEGIN IMMEDIATE transaction, committing only if it returns nil.
 func (s *SQLite) InTx(ctx context.Context, fn func(tx auth.Tx) error) error {
@@ -89,8 +98,22 @@ func sqliteError(err error) error {
 		return auth.ErrNotFound
 	case errors.As(err, &sqliteErr) && (sqliteErr.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || sqliteErr.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY):
 		return fmt.Errorf("%w: %s", auth.ErrConflict, sqliteErr.Error())
+	case errors.As(err, &sqliteErr) && sqliteUnavailable(sqliteErr.Code()&0xff),
+		errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%w: %w", auth.ErrUnavailable, err)
 	}
 	return err
+}
+
+// sqliteUnavailable reports whether a primary result code means the database
+// could not serve the statement now: another writer held it past the busy
+// timeout, or the file could not be read, written or grown.
+func sqliteUnavailable(code int) bool {
+	switch code {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN:
+		return true
+	}
+	return false
 }
 
 // Times are stored as Unix microseconds (see sql/sqlite/migrations/00001).
@@ -298,7 +321,58 @@ func (a sqliteTx) SecurityEvents(ctx context.Context, q auth.EventQuery) ([]auth
 	return out, nil
 }
 
+func (a sqliteTx) ThrottleCounters(ctx context.Context, keys [][]byte) ([]auth.ThrottleCounter, error) {
+	rows, err := a.q.GetThrottleCounters(ctx, keys)
+	if err != nil {
+		return nil, sqliteError(err)
+	}
+	out := make([]auth.ThrottleCounter, len(rows))
+	for i, r := range rows {
+		out[i] = sqliteCounter(r)
+	}
+	return out, nil
+}
+
 func (a sqliteTx) DeleteEventsBefore(ctx context.Context, before time.Time, batch int) (int64, error) {
 	n, err := a.q.DeleteSecurityEventsBefore(ctx, sqlitedb.DeleteSecurityEventsBeforeParams{Before: micros(before), BatchSize: int64(batch)})
 	return n, sqliteError(err)
+}
+
+// LockThrottleCounters upserts each counter; the BEGIN IMMEDIATE transaction
+// it runs in already excludes every other writer.
+func (a sqliteTx) LockThrottleCounters(ctx context.Context, keys [][]byte, resetAt time.Time) ([]auth.ThrottleCounter, error) {
+	out := make([]auth.ThrottleCounter, 0, len(keys))
+	for _, k := range keys {
+		r, err := a.q.LockThrottleCounter(ctx, sqlitedb.LockThrottleCounterParams{Key: k, Zero: micros(time.Time{}), ResetAt: micros(resetAt)})
+		if err != nil {
+			return nil, sqliteError(err)
+		}
+		out = append(out, sqliteCounter(r))
+	}
+	return out, nil
+}
+
+func (a sqliteTx) PutThrottleCounters(ctx context.Context, counters []auth.ThrottleCounter) error {
+	for _, c := range counters {
+		err := a.q.PutThrottleCounter(ctx, sqlitedb.PutThrottleCounterParams{
+			Key: c.Key, Attempts: int64(c.Attempts), LockedUntil: micros(c.LockedUntil),
+			FamiliarUntil: micros(c.FamiliarUntil), ResetAt: micros(c.ResetAt),
+		})
+		if err != nil {
+			return sqliteError(err)
+		}
+	}
+	return nil
+}
+
+func (a sqliteTx) DeleteExpiredThrottleCounters(ctx context.Context, before time.Time, batch int) (int64, error) {
+	n, err := a.q.DeleteExpiredThrottleCounters(ctx, sqlitedb.DeleteExpiredThrottleCountersParams{Before: micros(before), BatchSize: int64(batch)})
+	return n, sqliteError(err)
+}
+
+func sqliteCounter(r sqlitedb.LoginThrottle) auth.ThrottleCounter {
+	return auth.ThrottleCounter{
+		Key: r.Key, Attempts: int(r.Attempts), LockedUntil: fromMicros(r.LockedUntil),
+		FamiliarUntil: fromMicros(r.FamiliarUntil), ResetAt: fromMicros(r.ResetAt),
+	}
 }

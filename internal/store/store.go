@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ecommerce/auth-service/internal/auth"
 )
@@ -30,12 +31,12 @@ var (
 
 // Open opens the database that url names: a postgres:// (or postgresql://)
 // URL for PostgreSQL, or sqlite:PATH for the embedded store.
-func Open(ctx context.Context, url string) (DB, error) {
+func Open(ctx context.Context, url string, opts ...Option) (DB, error) {
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		return OpenPostgres(ctx, url)
+		return OpenPostgres(ctx, url, opts...)
 	case strings.HasPrefix(url, "sqlite:"):
-		return OpenSQLite(ctx, strings.TrimPrefix(url, "sqlite:"))
+		return OpenSQLite(ctx, strings.TrimPrefix(url, "sqlite:"), opts...)
 	}
 	return nil, fmt.Errorf("unsupported database URL scheme (want postgres:// or sqlite:PATH)")
 }
@@ -62,4 +63,37 @@ func eventEmailKey(email string) string {
 		return ""
 	}
 	return auth.EmailKey(email)
+}
+
+// DefaultStatementTimeout bounds every statement unless WithStatementTimeout
+// says otherwise.
+const DefaultStatementTimeout = 5 * time.Second
+
+// options are how a store talks to its database.
+type options struct {
+	maxConns         int
+	statementTimeout time.Duration
+}
+
+// Option sets how a store talks to its database.
+type Option func(*options)
+
+func collect(opts []Option) options {
+	o := options{statementTimeout: DefaultStatementTimeout}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// WithMaxConns bounds the PostgreSQL connection pool (default: pgxpool's,
+// the greater of 4 and the number of CPUs). SQLite ignores it.
+func WithMaxConns(n int) Option { return func(o *options) { o.maxConns = n } }
+
+// WithStatementTimeout bounds every statement: PostgreSQL enforces it on the
+// server (statement_timeout, lock waits included) and it bounds connecting;
+// SQLite waits at most that long for another writer (busy_timeout). Past it
+// a statement fails with auth.ErrUnavailable.
+func WithStatementTimeout(d time.Duration) Option {
+	return func(o *options) { o.statementTimeout = d }
 }

@@ -206,7 +206,7 @@ func TestNonASCIIEmailsAreOneAccount(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st store.DB) {
 		ctx := t.Context()
 		u := newUser(t, st, "Élodie@Example.com")
-		for _, same := range []string{"élodie@example.com", "ÉLODIE@EXAMPLE.COM", "e\u0301lodie@example.com", " élodie@example.com\t"} {
+		for _, same := range []string{"élodie@example.com", "ÉLODIE@EXAMPLE.COM", "e\u0301lodie@example.com", " élodie@example.com  "} {
 			got, err := st.UserByEmail(ctx, same)
 			if err != nil || got.ID != u.ID {
 				t.Errorf("UserByEmail(%q) = %+v, %v; want user %d", same, got, err, u.ID)

@@ -88,7 +88,8 @@ func Exec(tb testing.TB, st store.DB, statement string) {
 	url := v.(string)
 	ctx := context.Background()
 	if path, ok := strings.CutPrefix(url, "sqlite:"); ok {
-		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)")
+		name := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(path)
+		db, err := sql.Open("sqlite", "file:"+name+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)")
 		if err == nil {
 			_, err = db.ExecContext(ctx, statement)
 			db.Close()

@@ -42,6 +42,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/ecommerce/auth-service/bench/internal/harness"
 	"github.com/ecommerce/auth-service/bench/load"
 )
 
@@ -129,7 +130,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	if _, err := os.Stat("go.mod"); err != nil {
-		return errNoRepo
+		return harness.ErrNoRepo
 	}
 	say := func(format string, a ...any) { fmt.Fprintf(stdout, "# "+format+"\n", a...) }
 	began := time.Now()
@@ -144,11 +145,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 
 	// 1. Build.
 	svcBin, baseBin := filepath.Join(o.binDir, "auth-service"), filepath.Join(o.binDir, "bench-baseline")
-	buildEnv := setEnv(os.Environ(), "CGO_ENABLED", "0")
-	if err := command(ctx, 10*time.Minute, buildEnv, o.goTool, "build", "-trimpath", "-o", svcBin, "./cmd/auth-service"); err != nil {
+	buildEnv := harness.SetEnv(os.Environ(), "CGO_ENABLED", "0")
+	if err := harness.Command(ctx, 10*time.Minute, buildEnv, o.goTool, "build", "-trimpath", "-o", svcBin, "./cmd/auth-service"); err != nil {
 		return err
 	}
-	if err := command(ctx, 10*time.Minute, buildEnv, o.goTool, "build", "-trimpath", "-o", baseBin, "./bench/baseline"); err != nil {
+	if err := harness.Command(ctx, 10*time.Minute, buildEnv, o.goTool, "build", "-trimpath", "-o", baseBin, "./bench/baseline"); err != nil {
 		return err
 	}
 	say("built %s and %s in %v", svcBin, baseBin, time.Since(began).Round(100*time.Millisecond))
@@ -160,69 +161,63 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	cleanups = append(cleanups, func() { os.RemoveAll(tmp) })
 
 	// 2. A fresh database, dropped at the end.
+	dbURLString, drop, err := harness.NewDatabase(ctx, o.pgURL, "bench_")
+	if err != nil {
+		return err
+	}
+	cleanups = append(cleanups, drop)
+	dbURL, err := url.Parse(dbURLString)
+	if err != nil {
+		return err
+	}
+	dbName := strings.TrimPrefix(dbURL.Path, "/")
 	admin, err := pgx.Connect(ctx, o.pgURL)
 	if err != nil {
 		return fmt.Errorf("PostgreSQL at BENCH_PG_URL: %w", err)
 	}
 	cleanups = append(cleanups, func() { admin.Close(context.Background()) })
-	dbName := "bench_" + strings.ToLower(rand.Text()[:12])
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+dbName); err != nil {
-		return fmt.Errorf("create database: %w", err)
-	}
-	cleanups = append(cleanups, func() {
-		c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := admin.Exec(c, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)"); err != nil {
-			fmt.Fprintf(os.Stderr, "bench: drop database %s: %v\n", dbName, err)
-		}
-	})
-	dbURL, err := url.Parse(o.pgURL)
-	if err != nil {
-		return err
-	}
-	dbURL.Path = "/" + dbName
 
 	// 3. Migrate, create the account, start both servers.
 	secret := base64.RawURLEncoding.EncodeToString([]byte(rand.Text() + rand.Text()))
 	password := rand.Text()
-	svcAddr, err := freeAddr()
+	svcAddr, err := harness.FreeAddr()
 	if err != nil {
 		return err
 	}
-	baseAddr, err := freeAddr()
+	baseAddr, err := harness.FreeAddr()
 	if err != nil {
 		return err
 	}
-	svcEnv := setEnv(os.Environ(),
+	svcEnv := harness.SetEnv(os.Environ(),
 		"AUTH_DATABASE_URL", dbURL.String(),
 		"AUTH_SECRET_KEY", secret,
 		"AUTH_LISTEN_ADDR", svcAddr,
 		"AUTH_LOG_LEVEL", "info",
 		"AUTH_MIGRATE_ON_START", "false",
 		"AUTH_SUPERUSER_PASSWORD", password)
-	if err := command(ctx, 2*time.Minute, svcEnv, svcBin, "migrate"); err != nil {
+	if err := harness.Command(ctx, 2*time.Minute, svcEnv, svcBin, "migrate"); err != nil {
 		return err
 	}
-	if err := command(ctx, 2*time.Minute, svcEnv, svcBin, "createsuperuser", "--email", benchEmail, "--noinput"); err != nil {
+	if err := harness.Command(ctx, 2*time.Minute, svcEnv, svcBin, "createsuperuser", "--email", benchEmail, "--noinput"); err != nil {
 		return err
 	}
-	svc, err := startServer("service", tmp, svcAddr, o.serviceLog, svcEnv, svcBin, "serve")
+	svc, err := harness.StartServer("service", tmp, svcAddr, o.serviceLog, svcEnv, svcBin, "serve")
 	if err != nil {
 		return err
 	}
-	cleanups = append(cleanups, func() { svc.stop(10 * time.Second) })
-	base, err := startServer("baseline", tmp, baseAddr, os.DevNull,
-		setEnv(os.Environ(), "AUTH_SECRET_KEY", secret), baseBin, "-listen", baseAddr)
+	cleanups = append(cleanups, func() { svc.Stop(10 * time.Second) })
+	base, err := harness.StartServer("baseline", tmp, baseAddr, os.DevNull,
+		harness.SetEnv(os.Environ(), "AUTH_SECRET_KEY", secret), baseBin, "-listen", baseAddr)
 	if err != nil {
 		return err
 	}
-	cleanups = append(cleanups, func() { base.stop(10 * time.Second) })
-	for _, s := range []*server{svc, base} {
-		if err := s.waitReady(ctx, 30*time.Second); err != nil {
+	cleanups = append(cleanups, func() { base.Stop(10 * time.Second) })
+	for _, s := range []*harness.Server{svc, base} {
+		if err := s.WaitReady(ctx, 30*time.Second); err != nil {
 			return err
 		}
 	}
-	say("service (pid %d) at %s on database %s; baseline (pid %d) at %s", svc.pid(), svc.url, dbName, base.pid(), base.url)
+	say("service (pid %d) at %s on database %s; baseline (pid %d) at %s", svc.PID(), svc.URL, dbName, base.PID(), base.URL)
 
 	// 4. The hash-bound limit: one argon2id hash in this process with the
 	// parameters of the hash the service stored, measured now, while both
@@ -245,13 +240,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return pgx.CollectRows(rows, pgx.RowTo[int])
 	}
 	slice := o.duration / time.Duration(o.rounds)
-	newTarget := func(label string, s *server, conns int, cpu map[string]load.PIDs) *target {
-		u, _ := url.Parse(s.url)
+	newTarget := func(label string, s *harness.Server, conns int, cpu map[string]load.PIDs) *target {
+		u, _ := url.Parse(s.URL)
 		return &target{label: label, cfg: load.Config{Addr: u.Host, Conns: conns, Warmup: o.warmup, Duration: slice, CPU: cpu}}
 	}
 	client := &http.Client{Timeout: 2 * time.Minute}
 	login := func(ctx context.Context) (load.Pair, error) {
-		return load.Login(ctx, client, svc.url, benchEmail, password)
+		return load.Login(ctx, client, svc.URL, benchEmail, password)
 	}
 	// alternate drives each target's scenario round by round; between runs
 	// after each round (it may be nil).
@@ -294,8 +289,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		svcT := newTarget("service", svc, o.conns, map[string]load.PIDs{cpuServer: load.PID(svc.pid()), cpuPostgres: pgBackends, cpuClient: self})
-		baseT := newTarget("baseline", base, o.conns, map[string]load.PIDs{cpuServer: load.PID(base.pid()), cpuClient: self})
+		svcT := newTarget("service", svc, o.conns, map[string]load.PIDs{cpuServer: load.PID(svc.PID()), cpuPostgres: pgBackends, cpuClient: self})
+		baseT := newTarget("baseline", base, o.conns, map[string]load.PIDs{cpuServer: load.PID(base.PID()), cpuClient: self})
 		r := row{name: name}
 		switch name {
 		case "health":
@@ -350,10 +345,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 		rows = append(rows, r)
 	}
-	if !svc.alive() {
-		return fmt.Errorf("the service exited during the run: %s", svc.stderrTail())
+	if !svc.Alive() {
+		return fmt.Errorf("the service exited during the run: %s", svc.StderrTail())
 	}
-	if tail := svc.stderrTail(); tail != "" {
+	if tail := svc.StderrTail(); tail != "" {
 		say("the service wrote to stderr: %s", tail)
 	}
 

@@ -3,7 +3,8 @@
  * openapi-typescript generates from api/openapi.yaml into gen/ts/schema.d.ts.
  *
  * Every method resolves with the typed success body, or rejects with an AuthApiError that
- * carries the HTTP status and the spec's `Error` body (`detail`, `code`, optional `fields`).
+ * carries the HTTP status and the spec's `Error` body (`detail`, `code`, optional `fields`),
+ * and, on 429 and 503, how many seconds to wait before trying again (`retryAfter`).
  */
 import createClient, { type Client, type ClientOptions } from "openapi-fetch";
 import type { components, paths } from "../../../gen/ts/schema.js";
@@ -15,10 +16,26 @@ export type TokenPair = Schemas["TokenPair"];
 export type User = Schemas["User"];
 export type VerifyResponse = Schemas["VerifyResponse"];
 export type Health = Schemas["Health"];
+export type Ready = Schemas["Ready"];
 export type JWKS = Schemas["JWKS"];
 export type Accepted = Schemas["Accepted"];
 export type SessionInfo = Schemas["SessionInfo"];
 export type SessionList = Schemas["SessionList"];
+
+/**
+ * Codes of answers a client should retry later rather than show as a failure: each comes with
+ * `retryAfter` (seconds).
+ */
+export const RETRY_LATER_CODES = {
+  /** 429: too many failed logins for this account or from this address (or the gateway's limit). */
+  throttled: "throttled",
+  /** 503 on login: password hashing is saturated; nothing was checked or counted. */
+  overloaded: "overloaded",
+  /** 503: the database is unavailable. */
+  unavailable: "unavailable",
+  /** 503 from GET /auth/ready/: the service cannot serve now (database away, or shutting down). */
+  notReady: "not_ready",
+} as const;
 
 /** Codes the client itself uses when the server's answer is not the spec's `Error` body. */
 export const CLIENT_ERROR_CODES = {
@@ -35,13 +52,23 @@ export class AuthApiError extends Error {
   readonly body: ErrorBody;
   /** The `WWW-Authenticate` header of the answer, when present (401s carry one). */
   readonly wwwAuthenticate: string | null;
+  /**
+   * Seconds to wait before trying again, from the `Retry-After` header (429 `throttled`, 503
+   * `overloaded` and `unavailable` carry one); undefined when the answer had none.
+   */
+  readonly retryAfter: number | undefined;
 
-  constructor(status: number, body: ErrorBody, options?: { cause?: unknown; wwwAuthenticate?: string | null }) {
+  constructor(
+    status: number,
+    body: ErrorBody,
+    options?: { cause?: unknown; wwwAuthenticate?: string | null; retryAfter?: number | undefined },
+  ) {
     super(`${status ? `HTTP ${status}` : "no response"} ${body.code}: ${body.detail}`, { cause: options?.cause });
     this.name = "AuthApiError";
     this.status = status;
     this.body = body;
     this.wwwAuthenticate = options?.wwwAuthenticate ?? null;
+    this.retryAfter = options?.retryAfter;
   }
 
   get code(): string {
@@ -73,11 +100,26 @@ function isErrorBody(v: unknown): v is ErrorBody {
   );
 }
 
+/**
+ * Reads a `Retry-After` header: delta-seconds, or an HTTP date (RFC 9110), as whole seconds from
+ * `now`; undefined when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
 function unexpected(response: Response, detail: string): AuthApiError {
   return new AuthApiError(
     response.status,
     { detail, code: CLIENT_ERROR_CODES.unexpectedResponse },
-    { wwwAuthenticate: response.headers.get("WWW-Authenticate") },
+    {
+      wwwAuthenticate: response.headers.get("WWW-Authenticate"),
+      retryAfter: parseRetryAfter(response.headers.get("Retry-After")),
+    },
   );
 }
 
@@ -109,7 +151,10 @@ export async function call<T>(
   const { response } = result;
   if (!response.ok) {
     const www = response.headers.get("WWW-Authenticate");
-    if (isErrorBody(result.error)) throw new AuthApiError(response.status, result.error, { wwwAuthenticate: www });
+    const retryAfter = parseRetryAfter(response.headers.get("Retry-After"));
+    if (isErrorBody(result.error)) {
+      throw new AuthApiError(response.status, result.error, { wwwAuthenticate: www, retryAfter });
+    }
     const text = typeof result.error === "string" ? result.error.trim().slice(0, 200) : "";
     throw unexpected(response, text || response.statusText || `HTTP ${response.status} without an Error body`);
   }
@@ -128,6 +173,7 @@ const isTokenPair = (v: unknown): v is TokenPair =>
 const isUser = (v: unknown): v is User => isObject(v) && typeof v.id === "number" && typeof v.email === "string";
 const isVerifyResponse = (v: unknown): v is VerifyResponse => isObject(v) && Object.keys(v).length === 0;
 const isHealth = (v: unknown): v is Health => isObject(v) && v.status === "auth-service-up";
+const isReady = (v: unknown): v is Ready => isObject(v) && v.status === "ready";
 const isJWKS = (v: unknown): v is JWKS => isObject(v) && Array.isArray(v.keys);
 const isNoContent = (v: unknown): v is undefined => v === undefined;
 const isAccepted = (v: unknown): v is Accepted => isObject(v) && typeof v.detail === "string";
@@ -175,8 +221,10 @@ export interface AuthClient {
   sessions(access: string): Promise<SessionInfo[]>;
   /** DELETE /auth/sessions/{id}/ — ends one of the user's sessions (204); another user's is a 404. */
   endSession(access: string, id: string): Promise<void>;
-  /** GET /auth/health/ */
+  /** GET /auth/health/ — liveness: the process answers. */
   health(): Promise<Health>;
+  /** GET /auth/ready/ — readiness: rejects with 503 `not_ready` while the service cannot serve. */
+  ready(): Promise<Ready>;
   /** GET /auth/.well-known/jwks.json */
   jwks(): Promise<JWKS>;
   /** The underlying openapi-fetch client, for anything the wrapper does not cover. */
@@ -223,6 +271,7 @@ export function createAuthClient(baseUrl: string, options: Omit<ClientOptions, "
         isNoContent,
       ),
     health: () => call(() => raw.GET("/auth/health/"), 200, isHealth),
+    ready: () => call(() => raw.GET("/auth/ready/"), 200, isReady),
     jwks: () => call(() => raw.GET("/auth/.well-known/jwks.json"), 200, isJWKS),
   };
 }

@@ -66,6 +66,9 @@ async function main(): Promise<void> {
   };
 
   try {
+    const ready = await run("ready", () => api.ready());
+    assert(ready.status === "ready", `/auth/ready/ returned ${JSON.stringify(ready)}`);
+
     const first: TokenPair = await run("login", () => api.login(email, password));
 
     const user: User = await run("me", () => api.me(first.access));
@@ -93,6 +96,23 @@ async function main(): Promise<void> {
 
     const afterLogout = await run("refresh-after-logout", () => expectApiError(api.refresh(second.refresh), 401));
 
+    // Failed logins for one (unknown) account are throttled: 429 `throttled` with the seconds
+    // to wait, from the service's login throttle or, if it is quicker, the gateway's rate limit.
+    const nobody = `smoke-${Date.now()}@example.invalid`;
+    const throttled = await run("throttled-login", async () => {
+      for (let i = 0; i < 8; i++) {
+        try {
+          await api.login(nobody, "wrong-password");
+        } catch (e) {
+          if (e instanceof AuthApiError && e.status === 429) return e;
+          if (!(e instanceof AuthApiError) || e.status !== 401) throw e;
+        }
+      }
+      throw new SmokeFailure("8 failed logins for one account were never throttled");
+    });
+    assert(throttled.code === "throttled", `429 with code ${throttled.code}, expected throttled`);
+    assert(throttled.retryAfter !== undefined && throttled.retryAfter >= 1, `429 without Retry-After seconds`);
+
     console.log(
       JSON.stringify({
         ok: true,
@@ -102,6 +122,7 @@ async function main(): Promise<void> {
         steps,
         garbageToken: { status: garbage.status, code: garbage.code },
         refreshAfterLogout: { status: afterLogout.status, code: afterLogout.code },
+        throttled: { status: throttled.status, code: throttled.code, retryAfter: throttled.retryAfter },
         ms: Date.now() - started,
       }),
     );
