@@ -15,6 +15,7 @@ import (
 	"github.com/ecommerce/auth-service/internal/config"
 	"github.com/ecommerce/auth-service/internal/httpapi"
 	"github.com/ecommerce/auth-service/internal/logging"
+	"github.com/ecommerce/auth-service/internal/metrics"
 	"github.com/ecommerce/auth-service/internal/password"
 	"github.com/ecommerce/auth-service/internal/passwordpolicy"
 	"github.com/ecommerce/auth-service/internal/store"
@@ -51,16 +52,21 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Metrics read the pool behind the cache; the service reads through it.
+	var m *metrics.Metrics
+	if cfg.MetricsAddr != "" {
+		m = newMetrics(st)
+	}
+	cached, listen := store.WithSessionCache(st, cfg.SessionCacheTTL)
 	params := accountParams(cfg)
 	params.AccessTTL, params.RefreshTTL, params.ReuseInterval = cfg.AccessTTL, cfg.RefreshTTL, cfg.ReuseInterval
 	params.AuditRetention = cfg.AuditRetention
-	svc := auth.New(st, keys, hasher, time.Now, params, log)
+	svc := auth.New(cached, keys, hasher, time.Now, params, log)
 	if err := svc.RecordKeysLoaded(ctx); err != nil {
 		return fmt.Errorf("%w (has `auth-service migrate` run?)", err)
 	}
 	opts := httpapi.Options{Log: log, JWKSMaxAge: cfg.JWKSMaxAge}
-	if cfg.MetricsAddr != "" {
-		m := newMetrics(st)
+	if m != nil {
 		stopMetrics, err := serveMetrics(cfg.MetricsAddr, m, log)
 		if err != nil {
 			return err
@@ -95,6 +101,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	background.Go(func() { cleanupLoop(bgCtx, svc, cfg.CleanupInterval, log) })
+	background.Go(func() {
+		listen(bgCtx, func(err error) { log.Warn("revocations from other replicas are not heard", "error", err) })
+	})
 	sender := eventSender(cfg, log)
 	background.Go(func() { svc.DispatchEvents(bgCtx, sender, auth.DefaultDispatchParams()) })
 	log.Info("listening", "addr", ln.Addr().String(), "algorithm", keys.Algorithm(),
