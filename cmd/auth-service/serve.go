@@ -18,6 +18,7 @@ import (
 	"github.com/ecommerce/auth-service/internal/httpapi"
 	"github.com/ecommerce/auth-service/internal/logging"
 	"github.com/ecommerce/auth-service/internal/memlimit"
+	"github.com/ecommerce/auth-service/internal/metrics"
 	"github.com/ecommerce/auth-service/internal/password"
 	"github.com/ecommerce/auth-service/internal/passwordpolicy"
 	"github.com/ecommerce/auth-service/internal/store"
@@ -57,10 +58,16 @@ func serve(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	limiter := hashlimit.New(int64(cfg.HashMemoryMiB)<<10, hashSlots(runtime.GOMAXPROCS(0)), cfg.HashMaxWait, maxHashQueue)
+	// Metrics read the pool behind the cache; the service reads through it.
+	var m *metrics.Metrics
+	if cfg.MetricsAddr != "" {
+		m = newMetrics(st)
+	}
+	cached, listen := store.WithSessionCache(st, cfg.SessionCacheTTL)
 	params := accountParams(cfg)
 	params.AccessTTL, params.RefreshTTL, params.ReuseInterval = cfg.AccessTTL, cfg.RefreshTTL, cfg.ReuseInterval
 	params.AuditRetention, params.Throttle = cfg.AuditRetention, cfg.Throttle
-	svc := auth.New(st, keys, hasher.Limited(limiter), time.Now, params, log)
+	svc := auth.New(cached, keys, hasher.Limited(limiter), time.Now, params, log)
 	if err := svc.RecordKeysLoaded(ctx); err != nil {
 		return fmt.Errorf("%w (has `auth-service migrate` run?)", err)
 	}
@@ -74,8 +81,7 @@ func serve(ctx context.Context, e env, args []string) error {
 		RequestTimeout:     cfg.RequestTimeout,
 		Drain:              drain,
 	}
-	if cfg.MetricsAddr != "" {
-		m := newMetrics(st)
+	if m != nil {
 		stopMetrics, err := serveMetrics(cfg.MetricsAddr, m, log)
 		if err != nil {
 			return err
@@ -112,6 +118,9 @@ func serve(ctx context.Context, e env, args []string) error {
 	bgCtx, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	background.Go(func() { cleanupLoop(bgCtx, svc, cfg.CleanupInterval, log) })
+	background.Go(func() {
+		listen(bgCtx, func(err error) { log.Warn("revocations from other replicas are not heard", "error", err) })
+	})
 	sender := eventSender(cfg, log)
 	background.Go(func() { svc.DispatchEvents(bgCtx, sender, auth.DefaultDispatchParams()) })
 	log.Info("listening", "addr", ln.Addr().String(), "algorithm", keys.Algorithm(),

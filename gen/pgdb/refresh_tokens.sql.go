@@ -99,18 +99,3 @@ func (q *Queries) InsertRefreshToken(ctx context.Context, arg InsertRefreshToken
 	)
 	return err
 }
-
-const retireRefreshToken = `-- name: RetireRefreshToken :exec
-UPDATE refresh_tokens SET retired_at = $1::timestamptz, successor = $2 WHERE token_hash = $3
-`
-
-type RetireRefreshTokenParams struct {
-	RetiredAt time.Time
-	Successor []byte
-	TokenHash []byte
-}
-
-func (q *Queries) RetireRefreshToken(ctx context.Context, arg RetireRefreshTokenParams) error {
-	_, err := q.db.Exec(ctx, retireRefreshToken, arg.RetiredAt, arg.Successor, arg.TokenHash)
-	return err
-}

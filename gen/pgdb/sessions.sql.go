@@ -188,6 +188,72 @@ func (q *Queries) ListUserSessions(ctx context.Context, arg ListUserSessionsPara
 	return items, nil
 }
 
+const lockRotation = `-- name: LockRotation :one
+SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, sessions.created_address, sessions.created_user_agent, sessions.refreshed_at, sessions.refreshed_address, sessions.refreshed_user_agent, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login, users.email_key, users.email_verified_at, t.token_hash, t.session_id, t.issued_at, t.expires_at, t.retired_at, t.successor, t.exposed_at,
+    COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles AS r WHERE r.user_id = users.id), '{}')::text[] AS roles
+FROM sessions
+JOIN users ON users.id = sessions.user_id
+JOIN refresh_tokens AS t ON t.token_hash = $1
+WHERE sessions.id = $2
+FOR UPDATE OF sessions, t
+`
+
+type LockRotationParams struct {
+	TokenHash []byte
+	ID        string
+}
+
+type LockRotationRow struct {
+	Session         Session
+	User            User
+	RefreshTokenRow RefreshTokenRow
+	Roles           []string
+}
+
+// What a rotation decides on, in one round trip: the session, locked as
+// LockSession locks it, its user and the user's roles (for the new access
+// token), and the presented refresh token (it may belong to another
+// session; the domain checks). The token row is locked too, not only read:
+// a statement that waited for the session's lock re-reads the rows it
+// locks, and only those, so a token read without its lock could be a
+// rotation stale. No row: no such session, or no such token.
+func (q *Queries) LockRotation(ctx context.Context, arg LockRotationParams) (LockRotationRow, error) {
+	row := q.db.QueryRow(ctx, lockRotation, arg.TokenHash, arg.ID)
+	var i LockRotationRow
+	err := row.Scan(
+		&i.Session.ID,
+		&i.Session.UserID,
+		&i.Session.CreatedAt,
+		&i.Session.ExpiresAt,
+		&i.Session.RevokedAt,
+		&i.Session.RevokedReason,
+		&i.Session.CreatedAddress,
+		&i.Session.CreatedUserAgent,
+		&i.Session.RefreshedAt,
+		&i.Session.RefreshedAddress,
+		&i.Session.RefreshedUserAgent,
+		&i.User.ID,
+		&i.User.Email,
+		&i.User.PasswordHash,
+		&i.User.IsActive,
+		&i.User.IsStaff,
+		&i.User.IsSuperuser,
+		&i.User.DateJoined,
+		&i.User.LastLogin,
+		&i.User.EmailKey,
+		&i.User.EmailVerifiedAt,
+		&i.RefreshTokenRow.TokenHash,
+		&i.RefreshTokenRow.SessionID,
+		&i.RefreshTokenRow.IssuedAt,
+		&i.RefreshTokenRow.ExpiresAt,
+		&i.RefreshTokenRow.RetiredAt,
+		&i.RefreshTokenRow.Successor,
+		&i.RefreshTokenRow.ExposedAt,
+		&i.Roles,
+	)
+	return i, err
+}
+
 const lockSession = `-- name: LockSession :one
 SELECT id, user_id, created_at, expires_at, revoked_at, revoked_reason, created_address, created_user_agent, refreshed_at, refreshed_address, refreshed_user_agent FROM sessions WHERE id = $1 FOR UPDATE
 `
@@ -210,6 +276,49 @@ func (q *Queries) LockSession(ctx context.Context, id string) (Session, error) {
 		&i.RefreshedUserAgent,
 	)
 	return i, err
+}
+
+const recordRotation = `-- name: RecordRotation :exec
+WITH retired AS (
+    UPDATE refresh_tokens SET retired_at = $2::timestamptz, successor = $6
+    WHERE refresh_tokens.token_hash = $7
+), added AS (
+    INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at)
+    VALUES ($8, $5, $9, $1)
+)
+UPDATE sessions SET expires_at = GREATEST(sessions.expires_at, $1),
+    refreshed_at = $2::timestamptz, refreshed_address = $3, refreshed_user_agent = $4
+WHERE sessions.id = $5
+`
+
+type RecordRotationParams struct {
+	ExpiresAt          time.Time
+	RefreshedAt        time.Time
+	RefreshedAddress   string
+	RefreshedUserAgent string
+	ID                 string
+	Successor          []byte
+	OldHash            []byte
+	NextHash           []byte
+	IssuedAt           time.Time
+}
+
+// A rotation's writes, in one statement: the old refresh token retired with
+// its sealed successor, the new one stored, and the session extended and
+// marked refreshed by the client.
+func (q *Queries) RecordRotation(ctx context.Context, arg RecordRotationParams) error {
+	_, err := q.db.Exec(ctx, recordRotation,
+		arg.ExpiresAt,
+		arg.RefreshedAt,
+		arg.RefreshedAddress,
+		arg.RefreshedUserAgent,
+		arg.ID,
+		arg.Successor,
+		arg.OldHash,
+		arg.NextHash,
+		arg.IssuedAt,
+	)
+	return err
 }
 
 const revokeOtherUserSessions = `-- name: RevokeOtherUserSessions :execrows

@@ -190,6 +190,77 @@ func (q *Queries) ListUserSessions(ctx context.Context, arg ListUserSessionsPara
 	return items, nil
 }
 
+const lockRotation = `-- name: LockRotation :one
+SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, sessions.created_address, sessions.created_user_agent, sessions.refreshed_at, sessions.refreshed_address, sessions.refreshed_user_agent, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login, users.email_key, users.email_verified_at,
+    CAST(COALESCE((SELECT group_concat(r.role, ',') FROM user_roles AS r WHERE r.user_id = users.id), '') AS TEXT) AS roles,
+    t.token_hash AS token_hash, t.session_id AS token_session_id, t.issued_at AS token_issued_at,
+    t.expires_at AS token_expires_at, t.retired_at AS token_retired_at, t.successor AS token_successor,
+    t.exposed_at AS token_exposed_at
+FROM sessions
+JOIN users ON users.id = sessions.user_id
+LEFT JOIN refresh_tokens AS t ON t.token_hash = ?1
+WHERE sessions.id = ?2
+`
+
+type LockRotationParams struct {
+	TokenHash []byte
+	ID        string
+}
+
+type LockRotationRow struct {
+	Session        Session
+	User           User
+	Roles          string
+	TokenHash      []byte
+	TokenSessionID *string
+	TokenIssuedAt  *int64
+	TokenExpiresAt *int64
+	TokenRetiredAt *int64
+	TokenSuccessor []byte
+	TokenExposedAt *int64
+}
+
+// What a rotation decides on, in one query: the session (the transaction
+// already holds SQLite's write lock), its user and the user's roles
+// (comma-separated: role names have no commas), and the presented refresh
+// token, if it exists.
+func (q *Queries) LockRotation(ctx context.Context, arg LockRotationParams) (LockRotationRow, error) {
+	row := q.db.QueryRowContext(ctx, lockRotation, arg.TokenHash, arg.ID)
+	var i LockRotationRow
+	err := row.Scan(
+		&i.Session.ID,
+		&i.Session.UserID,
+		&i.Session.CreatedAt,
+		&i.Session.ExpiresAt,
+		&i.Session.RevokedAt,
+		&i.Session.RevokedReason,
+		&i.Session.CreatedAddress,
+		&i.Session.CreatedUserAgent,
+		&i.Session.RefreshedAt,
+		&i.Session.RefreshedAddress,
+		&i.Session.RefreshedUserAgent,
+		&i.User.ID,
+		&i.User.Email,
+		&i.User.PasswordHash,
+		&i.User.IsActive,
+		&i.User.IsStaff,
+		&i.User.IsSuperuser,
+		&i.User.DateJoined,
+		&i.User.LastLogin,
+		&i.User.EmailKey,
+		&i.User.EmailVerifiedAt,
+		&i.Roles,
+		&i.TokenHash,
+		&i.TokenSessionID,
+		&i.TokenIssuedAt,
+		&i.TokenExpiresAt,
+		&i.TokenRetiredAt,
+		&i.TokenSuccessor,
+		&i.TokenExposedAt,
+	)
+	return i, err
+}
+
 const lockSession = `-- name: LockSession :one
 SELECT id, user_id, created_at, expires_at, revoked_at, revoked_reason, created_address, created_user_agent, refreshed_at, refreshed_address, refreshed_user_agent FROM sessions WHERE id = ?1
 `

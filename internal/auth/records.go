@@ -167,3 +167,28 @@ type ThrottleCounter struct {
 	// empty, and the cleanup deletes it.
 	ResetAt time.Time
 }
+
+// RotationState is what a rotation decides on, read with its session
+// locked (Tx.LockRotation).
+type RotationState struct {
+	Session Session
+	User    User
+	// Roles are the user's roles, sorted: the new access token carries them.
+	Roles []string
+	// Token is the presented refresh token as stored, or nil if no token has
+	// its hash.
+	Token *StoredRefreshToken
+}
+
+// RotationWrite is what a rotation writes (Tx.RecordRotation).
+type RotationWrite struct {
+	// OldHash is the token retired at At, which keeps Successor, the sealed
+	// pair it was rotated into.
+	OldHash   []byte
+	Successor []byte
+	// Next is the new refresh token; its session is extended to its expiry
+	// and marked refreshed at At by By.
+	Next StoredRefreshToken
+	At   time.Time
+	By   Client
+}

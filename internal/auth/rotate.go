@@ -21,29 +21,14 @@ func (s *Service) Rotate(ctx context.Context, raw string) (Pair, error) {
 	if err != nil {
 		return Pair{}, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
 	}
-	user, err := s.activeUser(ctx, claims.UserID)
-	if err != nil {
-		return Pair{}, err
-	}
-	// The roles as they are now: a rotation after a role change picks it up.
-	authz, err := s.authzOf(ctx, user)
-	if err != nil {
-		return Pair{}, fmt.Errorf("auth: refresh: %w", err)
-	}
-	pair, next, err := s.mintPair(claims.UserID, claims.SessionID, now, authz)
-	if err != nil {
-		return Pair{}, err
-	}
-	sealed, err := sealSuccessor(s.keys.SealingSecret(), raw, pair)
-	if err != nil {
-		return Pair{}, fmt.Errorf("auth: refresh: %w", err)
-	}
 	var out rotation
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		out, err = s.rotateIn(ctx, tx, raw, claims, next, sealed, now)
+		out, err = s.rotateIn(ctx, tx, raw, claims, now)
 		return err
 	})
 	switch {
+	case errors.Is(err, errSessionGone):
+		return Pair{}, s.sessionGone(ctx, claims)
 	case err != nil:
 		return Pair{}, err
 	case out.step == stepRevoke:
@@ -53,9 +38,8 @@ func (s *Service) Rotate(ctx context.Context, raw string) (Pair, error) {
 	case out.step == stepReplay:
 		s.log.InfoContext(ctx, "refresh token replayed within the grace interval",
 			"user_id", claims.UserID, "session_id", claims.SessionID, "jti", claims.ID)
-		return out.replayed, nil
 	}
-	return pair, nil
+	return out.pair, nil
 }
 
 // rotationStep is what a rotation does, decided by decideRotation.
@@ -67,23 +51,27 @@ const (
 	stepRevoke                           // reuse: revoke the session
 )
 
-// rotation is what rotateIn did: the step, why (for a revocation), and the
-// pair handed out again (for a replay).
+// rotation is what rotateIn did: the step, the pair to answer with (the new
+// one, or for a replay the one handed out again), and for a revocation why.
 type rotation struct {
-	step     rotationStep
-	why      string
-	replayed Pair
+	step rotationStep
+	pair Pair
+	why  string
 }
 
-// rotateIn applies one rotation inside tx: it locks the session, so that
-// rotations of one session run one at a time across processes, decides, and
-// writes, the security event included. For stepRevoke it revokes the
-// session, and the transaction must still commit.
-func (s *Service) rotateIn(ctx context.Context, tx Tx, raw string, claims token.Claims, next StoredRefreshToken, sealed []byte, now time.Time) (rotation, error) {
-	sess, tok, err := lockToken(ctx, tx, claims.SessionID, HashToken(raw))
+// rotateIn applies one rotation inside tx. It locks the session, so that
+// rotations of one session run one at a time across processes, and reads
+// with it everything the decision needs (LockRotation: one round trip);
+// decides; and writes, the security event included (RecordRotation: one
+// statement). The new pair is minted under the lock, with the user's roles
+// as they are now. For stepRevoke it revokes the session, and the
+// transaction must still commit.
+func (s *Service) rotateIn(ctx context.Context, tx Tx, raw string, claims token.Claims, now time.Time) (rotation, error) {
+	state, err := lockRotation(ctx, tx, claims, HashToken(raw))
 	if err != nil {
 		return rotation{}, err
 	}
+	tok := *state.Token
 	var (
 		successor     Pair
 		successorHash []byte
@@ -104,7 +92,7 @@ func (s *Service) rotateIn(ctx context.Context, tx Tx, raw string, claims token.
 		successor, successorHash = p, stored.Hash
 		return stored.RetiredAt != nil, nil
 	}
-	step, why, err := decideRotation(claims.SessionID, sess, tok, now, s.params.ReuseInterval, successorUsed)
+	step, why, err := decideRotation(claims.SessionID, state.Session, tok, now, s.params.ReuseInterval, successorUsed)
 	if err != nil {
 		return rotation{}, err
 	}
@@ -118,39 +106,59 @@ func (s *Service) rotateIn(ctx context.Context, tx Tx, raw string, claims token.
 		if err := tx.RecordEvent(ctx, s.event(ctx, EventGraceReplay, claims.UserID, claims.SessionID, detail)); err != nil {
 			return rotation{}, err
 		}
-		return rotation{step: step, replayed: successor}, nil
+		return rotation{step: step, pair: successor}, nil
 	case stepRevoke:
 		return rotation{step: step, why: why}, s.revokeForReuse(ctx, tx, claims, why, now)
 	}
-	if err := tx.RetireRefreshToken(ctx, tok.Hash, now, sealed); err != nil {
+	authz := token.Authz{Roles: state.Roles, IsStaff: state.User.IsStaff}
+	pair, next, err := s.mintPair(claims.UserID, claims.SessionID, now, authz)
+	if err != nil {
 		return rotation{}, err
 	}
-	if err := tx.InsertRefreshToken(ctx, next); err != nil {
-		return rotation{}, err
+	sealed, err := sealSuccessor(s.keys.SealingSecret(), raw, pair)
+	if err != nil {
+		return rotation{}, fmt.Errorf("auth: refresh: %w", err)
 	}
-	return rotation{step: step}, tx.ExtendSession(ctx, claims.SessionID, next.ExpiresAt, now, ClientOf(ctx))
+	err = tx.RecordRotation(ctx, RotationWrite{OldHash: tok.Hash, Successor: sealed, Next: next, At: now, By: ClientOf(ctx)})
+	return rotation{step: step, pair: pair}, err
 }
 
-// lockToken locks a token's session (see rotateIn) and reads the token,
-// failing with ErrTokenInvalid when either is unknown or they do not belong
-// together.
-func lockToken(ctx context.Context, tx Tx, sessionID string, hash []byte) (Session, StoredRefreshToken, error) {
-	sess, err := tx.LockSession(ctx, sessionID)
-	if errors.Is(err, ErrNotFound) {
-		return Session{}, StoredRefreshToken{}, fmt.Errorf("%w: unknown session", ErrTokenInvalid)
-	} else if err != nil {
-		return Session{}, StoredRefreshToken{}, fmt.Errorf("auth: lock session: %w", err)
+// errSessionGone is lockRotation's answer for a session that does not
+// exist; the caller asks sessionGone why, outside the transaction.
+var errSessionGone = errors.New("auth: session gone")
+
+// lockRotation locks a token's session and reads it with its user, the
+// user's roles and the stored token (see rotateIn). It fails with
+// ErrUserInactive for a deactivated user, ErrTokenInvalid when the token is
+// unknown or the session is another user's or the token another session's,
+// and errSessionGone when there is no such session.
+func lockRotation(ctx context.Context, tx Tx, claims token.Claims, hash []byte) (RotationState, error) {
+	state, err := tx.LockRotation(ctx, claims.SessionID, hash)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return RotationState{}, errSessionGone
+	case err != nil:
+		return RotationState{}, fmt.Errorf("auth: lock session: %w", err)
+	case state.User.ID != claims.UserID:
+		return RotationState{}, fmt.Errorf("%w: session of another user", ErrTokenInvalid)
+	case !state.User.IsActive:
+		return RotationState{}, ErrUserInactive
+	case state.Token == nil:
+		return RotationState{}, fmt.Errorf("%w: unknown refresh token", ErrTokenInvalid)
+	case state.Token.SessionID != state.Session.ID:
+		return RotationState{}, fmt.Errorf("%w: token of another session", ErrTokenInvalid)
 	}
-	tok, err := tx.StoredRefreshToken(ctx, hash)
-	if errors.Is(err, ErrNotFound) {
-		return Session{}, StoredRefreshToken{}, fmt.Errorf("%w: unknown refresh token", ErrTokenInvalid)
-	} else if err != nil {
-		return Session{}, StoredRefreshToken{}, fmt.Errorf("auth: read refresh token: %w", err)
+	return state, nil
+}
+
+// sessionGone tells why a token's session does not exist: its user was
+// deleted (ErrUserNotFound) or deactivated, or the session expired and was
+// deleted (ErrTokenInvalid).
+func (s *Service) sessionGone(ctx context.Context, claims token.Claims) error {
+	if _, err := s.activeUser(ctx, claims.UserID); err != nil {
+		return err
 	}
-	if tok.SessionID != sess.ID || sess.ID != sessionID {
-		return Session{}, StoredRefreshToken{}, fmt.Errorf("%w: token of another session", ErrTokenInvalid)
-	}
-	return sess, tok, nil
+	return fmt.Errorf("%w: unknown session", ErrTokenInvalid)
 }
 
 // revokeForReuse revokes a session because one of its retired refresh

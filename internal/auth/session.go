@@ -67,13 +67,14 @@ func (s *Service) inspectRefresh(ctx context.Context, raw string, claims token.C
 	now := s.now()
 	reused := false
 	err := s.store.InTx(ctx, func(tx Tx) error {
-		sess, tok, err := lockToken(ctx, tx, claims.SessionID, HashToken(raw))
+		state, err := lockRotation(ctx, tx, claims, HashToken(raw))
 		if err != nil {
 			return err
 		}
-		if err := checkSession(sess); err != nil {
+		if err := checkSession(state.Session); err != nil {
 			return err
 		}
+		tok := state.Token
 		if tok.RetiredAt != nil {
 			reused = true
 			return s.revokeForReuse(ctx, tx, claims, "retired, and presented "+where, now)
@@ -83,7 +84,9 @@ func (s *Service) inspectRefresh(ctx context.Context, raw string, claims token.C
 		}
 		return tx.ExposeRefreshToken(ctx, tok.Hash, now)
 	})
-	if err != nil {
+	if errors.Is(err, errSessionGone) {
+		return s.sessionGone(ctx, claims)
+	} else if err != nil {
 		return err
 	}
 	if reused {
@@ -128,10 +131,7 @@ func (s *Service) owner(ctx context.Context, claims token.Claims) (User, error) 
 	sess, user, err := s.store.SessionUser(ctx, claims.SessionID)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		if _, err := s.activeUser(ctx, claims.UserID); err != nil {
-			return User{}, err
-		}
-		return User{}, fmt.Errorf("%w: unknown session", ErrTokenInvalid)
+		return User{}, s.sessionGone(ctx, claims)
 	case err != nil:
 		return User{}, fmt.Errorf("auth: load session: %w", err)
 	case user.ID != claims.UserID:

@@ -80,6 +80,14 @@ type SessionStore interface {
 	// transaction ends, so that rotations of one session run one at a time
 	// across processes.
 	LockSession(ctx context.Context, id string) (Session, error)
+	// LockRotation locks a session as LockSession does and reads with it
+	// its user, the user's roles (sorted) and the refresh token with hash
+	// tokenHash, nil if there is none (it may be another session's): all a
+	// rotation decides on, in one round trip. ErrNotFound: no such session.
+	LockRotation(ctx context.Context, sessionID string, tokenHash []byte) (RotationState, error)
+	// RecordRotation writes a rotation (RotationWrite), in one statement
+	// where the database allows.
+	RecordRotation(ctx context.Context, r RotationWrite) error
 	// ExtendSession records a rotation at at by client by: it moves the
 	// session's expiry to until, never earlier.
 	ExtendSession(ctx context.Context, id string, until, at time.Time, by Client) error
@@ -107,9 +115,6 @@ type SessionStore interface {
 type RefreshTokenStore interface {
 	InsertRefreshToken(ctx context.Context, t StoredRefreshToken) error
 	StoredRefreshToken(ctx context.Context, hash []byte) (StoredRefreshToken, error)
-	// RetireRefreshToken marks a token used at at, keeping the sealed pair it
-	// was rotated into.
-	RetireRefreshToken(ctx context.Context, hash []byte, at time.Time, successor []byte) error
 	// ExposeRefreshToken sets a token's ExposedAt, unless it is set.
 	ExposeRefreshToken(ctx context.Context, hash []byte, at time.Time) error
 	// DeleteExpiredRefreshTokens deletes at most batch tokens that expired

@@ -68,6 +68,9 @@ type Config struct {
 	UserPassword string
 	// MetricsAddr is where Prometheus metrics are served; "" means off.
 	MetricsAddr string
+	// SessionCacheTTL is how long a replica may answer an authenticated
+	// request from its memory of the session (at most 1s; 0 turns it off).
+	SessionCacheTTL time.Duration
 
 	// Session security: token claims, key rollover, limits, the audit trail.
 
@@ -168,6 +171,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RefreshTTL = r.duration("AUTH_REFRESH_TOKEN_TTL", 24*time.Hour, false)
 	c.ReuseInterval = r.duration("AUTH_REFRESH_REUSE_INTERVAL", 10*time.Second, true)
 	c.CleanupInterval = r.duration("AUTH_CLEANUP_INTERVAL", 10*time.Minute, false)
+	c.SessionCacheTTL = r.duration("AUTH_SESSION_CACHE_TTL", time.Second, true)
 	c.MigrateOnStart = r.boolean("AUTH_MIGRATE_ON_START", c.SQLitePath() != "")
 	c.Password.MemoryKiB = uint32(r.integer("AUTH_ARGON2_MEMORY_KIB", int(c.Password.MemoryKiB), 8, 4*1024*1024))
 	c.Password.Iterations = uint32(r.integer("AUTH_ARGON2_ITERATIONS", int(c.Password.Iterations), 1, 100))
@@ -261,6 +265,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("AUTH_DATABASE_URL: sqlite: needs a file path, as in sqlite:auth.db")
 	case c.AccessTTL > c.RefreshTTL:
 		return fmt.Errorf("AUTH_ACCESS_TOKEN_TTL (%s) must not exceed AUTH_REFRESH_TOKEN_TTL (%s)", c.AccessTTL, c.RefreshTTL)
+	case c.SessionCacheTTL > time.Second:
+		return fmt.Errorf("AUTH_SESSION_CACHE_TTL: at most 1s (a revocation missed by a replica must not outlive it), got %s", c.SessionCacheTTL)
 	case c.MetricsAddr != "" && !validAddr(c.MetricsAddr):
 		return fmt.Errorf("AUTH_METRICS_ADDR: want host:port, such as :9100, got %q", c.MetricsAddr)
 	case c.Password.MemoryKiB < 8*uint32(c.Password.Parallelism):

@@ -48,6 +48,7 @@ func TestLoadDefaults(t *testing.T) {
 		Password:        password.DefaultParams(),
 		MigrateOnStart:  true,
 		CleanupInterval: 10 * time.Minute,
+		SessionCacheTTL: time.Second,
 		ShutdownTimeout: 15 * time.Second,
 		// Accounts: sign-up closed, events only logged.
 		EmailTokenTTL:     30 * time.Minute,
@@ -286,6 +287,7 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{name: "webhook whsec_ secret not base64", variable: "AUTH_EVENTS_WEBHOOK_SECRET", value: "whsec_!!!!", extra: map[string]string{"AUTH_EVENTS_WEBHOOK_URL": "http://notify/hooks"}},
 		{name: "webhook whsec_ secret short", variable: "AUTH_EVENTS_WEBHOOK_SECRET", value: "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3", extra: map[string]string{"AUTH_EVENTS_WEBHOOK_URL": "http://notify/hooks"}},
 		{name: "webhook secret without URL", variable: "AUTH_EVENTS_WEBHOOK_SECRET", value: secret32},
+		{name: "session cache over a second", variable: "AUTH_SESSION_CACHE_TTL", value: "2s"},
 		{name: "metrics address without port", variable: "AUTH_METRICS_ADDR", value: "localhost"},
 		{name: "metrics address bad port", variable: "AUTH_METRICS_ADDR", value: ":99999"},
 	}

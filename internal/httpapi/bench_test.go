@@ -1,11 +1,13 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/ecommerce/auth-service/internal/httpapi"
 	"github.com/ecommerce/auth-service/internal/logging"
 	"github.com/ecommerce/auth-service/internal/password"
+	"github.com/ecommerce/auth-service/internal/pgtest"
 	"github.com/ecommerce/auth-service/internal/storetest"
 	"github.com/ecommerce/auth-service/internal/token"
 )
@@ -24,8 +27,15 @@ import (
 //	go test -run x -bench . -benchmem ./internal/httpapi/
 
 func benchHandler(b *testing.B) (http.Handler, string) {
+	h, pair := benchHandlerOn(b, "sqlite:"+filepath.Join(b.TempDir(), "bench.db"))
+	return h, pair.Access
+}
+
+// benchHandlerOn is the service over the database at url, with one user
+// logged in.
+func benchHandlerOn(b *testing.B, url string) (http.Handler, auth.Pair) {
 	b.Helper()
-	st := storetest.OpenURL(b, "sqlite:"+filepath.Join(b.TempDir(), "bench.db"))
+	st := storetest.OpenURL(b, url)
 	keys, err := token.NewHS256([]byte(testSecret))
 	if err != nil {
 		b.Fatal(err)
@@ -47,7 +57,7 @@ func benchHandler(b *testing.B) (http.Handler, string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return h, pair.Access
+	return h, pair
 }
 
 func serve(b *testing.B, h http.Handler, req func() *http.Request) {
@@ -83,4 +93,26 @@ func BenchmarkMe(b *testing.B) {
 		r.Header.Set("Authorization", "Bearer "+access)
 		return r
 	})
+}
+
+// BenchmarkRefreshPostgres follows one session's rotation chain, as a client
+// does, on PostgreSQL: the service's share of a rotation (the database's
+// shows in its own CPU).
+func BenchmarkRefreshPostgres(b *testing.B) {
+	h, pair := benchHandlerOn(b, pgtest.NewDatabase(b))
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/auth/token/refresh/", strings.NewReader(`{"refresh":"`+pair.Refresh+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		var next struct{ Access, Refresh string }
+		if err := json.Unmarshal(rec.Body.Bytes(), &next); err != nil {
+			b.Fatal(err)
+		}
+		pair = auth.Pair{Access: next.Access, Refresh: next.Refresh}
+	}
 }

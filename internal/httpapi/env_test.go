@@ -80,9 +80,16 @@ type envSettings struct {
 	policy  token.Policy
 	http    httpapi.Options
 	limiter *hashlimit.Limiter
+	// cacheTTL, if set, puts the session cache of production in front of
+	// the store (store.WithSessionCache), with its listener running.
+	cacheTTL time.Duration
 }
 
 type envOption func(*envSettings)
+
+func withSessionCache(ttl time.Duration) envOption {
+	return func(s *envSettings) { s.cacheTTL = ttl }
+}
 
 func withReuseInterval(d time.Duration) envOption {
 	return func(s *envSettings) { s.params.ReuseInterval = d }
@@ -152,7 +159,15 @@ func newAPIEnvWith(t *testing.T, st store.DB, hopts httpapi.Options, opts ...env
 	logs := &logtest.Buffer{}
 	log := logging.New(logs, slog.LevelDebug)
 	clk := &clock{now: time.Now().UTC().Truncate(time.Second)}
-	svc := auth.New(st, keys, hasher, clk.Now, params, log)
+	var db auth.Store = st
+	if set.cacheTTL > 0 {
+		cached, listen := store.WithSessionCache(st, set.cacheTTL)
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		go listen(ctx, func(err error) { t.Logf("session cache listener: %v", err) })
+		db = cached
+	}
+	svc := auth.New(db, keys, hasher, clk.Now, params, log)
 	set.http.Log = log
 	handler, err := httpapi.New(svc, set.http)
 	if err != nil {

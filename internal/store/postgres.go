@@ -61,7 +61,8 @@ func OpenPostgres(ctx context.Context, url string, opts ...Option) (*Postgres, e
 		pool.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
-	return &Postgres{pgTx: pgTx{pgdb.New(pool)}, pool: pool, cfg: cfg}, nil
+	q := pgdb.New(pool)
+	return &Postgres{pgTx: pgTx{q: q, later: q}, pool: pool, cfg: cfg}, nil
 }
 
 // Migrate applies the embedded migrations. A PostgreSQL advisory lock makes
@@ -102,11 +103,28 @@ func (p *Postgres) Close() error {
 // Ping checks that the database answers.
 func (p *Postgres) Ping(ctx context.Context) error { return pgError(p.pool.Ping(ctx)) }
 
-// InTx runs fn in a transaction, committing only if it returns nil.
+// InTx runs fn in a transaction (pipeTx: BEGIN and the writes travel with
+// other statements), committing only if it returns nil.
 func (p *Postgres) InTx(ctx context.Context, fn func(tx auth.Tx) error) error {
-	return pgError(pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
-		return fn(pgTx{pgdb.New(tx)})
-	}))
+	conn, err := p.pool.Acquire(ctx)
+	if err != nil {
+		return pgError(err)
+	}
+	defer conn.Release()
+	tx := &pipeTx{conn: conn.Conn()}
+	if err := fn(pgTx{q: pgdb.New(tx), later: pgdb.New(laterTx{tx})}); err != nil {
+		if rerr := tx.rollback(ctx); rerr != nil {
+			conn.Conn().Close(context.Background()) // a connection in an unknown state is not reused
+		}
+		return pgError(err)
+	}
+	if err := tx.commit(ctx); err != nil {
+		if rerr := tx.rollback(ctx); rerr != nil {
+			conn.Conn().Close(context.Background())
+		}
+		return pgError(err)
+	}
+	return nil
 }
 
 // pgError translates driver errors into the domain's store errors.
@@ -188,8 +206,10 @@ func pgSession(s pgdb.Session, err error) (auth.Session, error) {
 }
 
 // pgTx implements auth.Tx over the generated PostgreSQL queries, on the pool
-// or in a transaction.
-type pgTx struct{ q *pgdb.Queries }
+// or in a transaction. later runs the writes whose only answer is success:
+// in a transaction they wait to travel with the next statement (pipeTx); on
+// the pool it is q.
+type pgTx struct{ q, later *pgdb.Queries }
 
 func (a pgTx) CreateUser(ctx context.Context, u auth.User) (auth.User, error) {
 	return pgUser(a.q.CreateUser(ctx, pgdb.CreateUserParams{
@@ -220,7 +240,7 @@ func (a pgTx) UserByID(ctx context.Context, id int64) (auth.User, error) {
 }
 
 func (a pgTx) RecordLogin(ctx context.Context, userID int64, at time.Time) error {
-	return pgError(a.q.RecordLogin(ctx, pgdb.RecordLoginParams{ID: userID, LastLogin: at}))
+	return pgError(a.later.RecordLogin(ctx, pgdb.RecordLoginParams{ID: userID, LastLogin: at}))
 }
 
 func (a pgTx) ReplacePasswordHash(ctx context.Context, userID int64, oldHash, newHash string) (bool, error) {
@@ -229,7 +249,7 @@ func (a pgTx) ReplacePasswordHash(ctx context.Context, userID int64, oldHash, ne
 }
 
 func (a pgTx) CreateSession(ctx context.Context, s auth.Session) error {
-	return pgError(a.q.CreateSession(ctx, pgdb.CreateSessionParams{
+	return pgError(a.later.CreateSession(ctx, pgdb.CreateSessionParams{
 		ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt, ExpiresAt: s.ExpiresAt,
 		CreatedAddress: s.CreatedBy.Address, CreatedUserAgent: s.CreatedBy.UserAgent,
 	}))
@@ -250,8 +270,34 @@ func (a pgTx) LockSession(ctx context.Context, id string) (auth.Session, error) 
 	return pgSession(a.q.LockSession(ctx, id))
 }
 
+// LockRotation reads the session and the token FOR UPDATE, with the
+// session's user and their roles. When that finds nothing, a second query
+// tells a missing session from a missing token.
+func (a pgTx) LockRotation(ctx context.Context, sessionID string, tokenHash []byte) (auth.RotationState, error) {
+	row, err := a.q.LockRotation(ctx, pgdb.LockRotationParams{ID: sessionID, TokenHash: tokenHash})
+	if errors.Is(err, pgx.ErrNoRows) {
+		sess, user, err := a.SessionUser(ctx, sessionID)
+		return auth.RotationState{Session: sess, User: user}, err
+	} else if err != nil {
+		return auth.RotationState{}, pgError(err)
+	}
+	sess, _ := pgSession(row.Session, nil)
+	user, _ := pgUser(row.User, nil)
+	tok := pgRefreshToken(row.RefreshTokenRow)
+	return auth.RotationState{Session: sess, User: user, Roles: row.Roles, Token: &tok}, nil
+}
+
+// RecordRotation is one statement (data-modifying CTEs).
+func (a pgTx) RecordRotation(ctx context.Context, r auth.RotationWrite) error {
+	return pgError(a.later.RecordRotation(ctx, pgdb.RecordRotationParams{
+		OldHash: r.OldHash, Successor: r.Successor, NextHash: r.Next.Hash, ID: r.Next.SessionID,
+		IssuedAt: r.Next.IssuedAt, ExpiresAt: r.Next.ExpiresAt,
+		RefreshedAt: r.At, RefreshedAddress: r.By.Address, RefreshedUserAgent: r.By.UserAgent,
+	}))
+}
+
 func (a pgTx) ExtendSession(ctx context.Context, id string, until, at time.Time, by auth.Client) error {
-	return pgError(a.q.ExtendSession(ctx, pgdb.ExtendSessionParams{
+	return pgError(a.later.ExtendSession(ctx, pgdb.ExtendSessionParams{
 		ID: id, ExpiresAt: until, RefreshedAt: at, RefreshedAddress: by.Address, RefreshedUserAgent: by.UserAgent,
 	}))
 }
@@ -274,7 +320,7 @@ func (a pgTx) RevokeUserSession(ctx context.Context, userID int64, id, reason st
 }
 
 func (a pgTx) RevokeSession(ctx context.Context, id, reason string, at time.Time) error {
-	return pgError(a.q.RevokeSession(ctx, pgdb.RevokeSessionParams{ID: id, RevokedAt: at, Reason: reason}))
+	return pgError(a.later.RevokeSession(ctx, pgdb.RevokeSessionParams{ID: id, RevokedAt: at, Reason: reason}))
 }
 
 func (a pgTx) RevokeUserSessions(ctx context.Context, userID int64, reason string, at time.Time) (int64, error) {
@@ -288,7 +334,7 @@ func (a pgTx) DeleteExpiredSessions(ctx context.Context, before time.Time, batch
 }
 
 func (a pgTx) InsertRefreshToken(ctx context.Context, t auth.StoredRefreshToken) error {
-	return pgError(a.q.InsertRefreshToken(ctx, pgdb.InsertRefreshTokenParams{
+	return pgError(a.later.InsertRefreshToken(ctx, pgdb.InsertRefreshTokenParams{
 		TokenHash: t.Hash, SessionID: t.SessionID, IssuedAt: t.IssuedAt, ExpiresAt: t.ExpiresAt,
 	}))
 }
@@ -298,18 +344,18 @@ func (a pgTx) StoredRefreshToken(ctx context.Context, hash []byte) (auth.StoredR
 	if err != nil {
 		return auth.StoredRefreshToken{}, pgError(err)
 	}
+	return pgRefreshToken(t), nil
+}
+
+func pgRefreshToken(t pgdb.RefreshTokenRow) auth.StoredRefreshToken {
 	return auth.StoredRefreshToken{
 		Hash: t.TokenHash, SessionID: t.SessionID, IssuedAt: t.IssuedAt.UTC(), ExpiresAt: t.ExpiresAt.UTC(),
 		RetiredAt: optUTC(t.RetiredAt), Successor: t.Successor, ExposedAt: optUTC(t.ExposedAt),
-	}, nil
+	}
 }
 
 func (a pgTx) ExposeRefreshToken(ctx context.Context, hash []byte, at time.Time) error {
-	return pgError(a.q.ExposeRefreshToken(ctx, pgdb.ExposeRefreshTokenParams{TokenHash: hash, ExposedAt: at}))
-}
-
-func (a pgTx) RetireRefreshToken(ctx context.Context, hash []byte, at time.Time, successor []byte) error {
-	return pgError(a.q.RetireRefreshToken(ctx, pgdb.RetireRefreshTokenParams{TokenHash: hash, RetiredAt: at, Successor: successor}))
+	return pgError(a.later.ExposeRefreshToken(ctx, pgdb.ExposeRefreshTokenParams{TokenHash: hash, ExposedAt: at}))
 }
 
 func (a pgTx) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time, batch int) (int64, error) {
@@ -318,7 +364,7 @@ func (a pgTx) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time, 
 }
 
 func (a pgTx) RecordEvent(ctx context.Context, e auth.SecurityEvent) error {
-	return pgError(a.q.InsertSecurityEvent(ctx, pgdb.InsertSecurityEventParams{
+	return pgError(a.later.InsertSecurityEvent(ctx, pgdb.InsertSecurityEventParams{
 		OccurredAt: e.At, Kind: string(e.Kind), UserID: optID(e.UserID), SessionID: e.SessionID,
 		RequestID: e.Client.RequestID, ClientAddress: e.Client.Address, UserAgent: e.Client.UserAgent,
 		Email: e.Email, EmailKey: eventEmailKey(e.Email), Detail: e.Detail,

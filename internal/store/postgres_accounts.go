@@ -24,7 +24,7 @@ func (a pgTx) ListUsers(ctx context.Context) ([]auth.User, error) {
 }
 
 func (a pgTx) SetPasswordHash(ctx context.Context, userID int64, hash string) error {
-	return pgError(a.q.SetPasswordHash(ctx, pgdb.SetPasswordHashParams{ID: userID, PasswordHash: hash}))
+	return pgError(a.later.SetPasswordHash(ctx, pgdb.SetPasswordHashParams{ID: userID, PasswordHash: hash}))
 }
 
 func (a pgTx) ActivateUser(ctx context.Context, userID int64, at time.Time) error {
@@ -87,7 +87,7 @@ func pgOneTimeToken(t pgdb.OneTimeToken, err error) (auth.OneTimeToken, error) {
 }
 
 func (a pgTx) InsertOneTimeToken(ctx context.Context, t auth.OneTimeToken) error {
-	return pgError(a.q.InsertOneTimeToken(ctx, pgdb.InsertOneTimeTokenParams{
+	return pgError(a.later.InsertOneTimeToken(ctx, pgdb.InsertOneTimeTokenParams{
 		TokenHash: t.Hash, UserID: t.UserID, Purpose: t.Purpose, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt,
 	}))
 }
@@ -111,7 +111,7 @@ func (a pgTx) DeleteExpiredOneTimeTokens(ctx context.Context, before time.Time, 
 }
 
 func (a pgTx) InsertOutboxEvent(ctx context.Context, e auth.OutboxEvent) error {
-	return pgError(a.q.InsertOutboxEvent(ctx, pgdb.InsertOutboxEventParams{
+	return pgError(a.later.InsertOutboxEvent(ctx, pgdb.InsertOutboxEventParams{
 		ID: e.ID, Type: e.Type, Payload: e.Payload, CreatedAt: e.CreatedAt, NextAttemptAt: e.NextAttemptAt,
 	}))
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -228,6 +229,43 @@ func (a sqliteTx) LockSession(ctx context.Context, id string) (auth.Session, err
 	return sqliteSession(a.q.LockSession(ctx, id))
 }
 
+// LockRotation only reads: the transaction already holds SQLite's write
+// lock.
+func (a sqliteTx) LockRotation(ctx context.Context, sessionID string, tokenHash []byte) (auth.RotationState, error) {
+	row, err := a.q.LockRotation(ctx, sqlitedb.LockRotationParams{ID: sessionID, TokenHash: tokenHash})
+	if err != nil {
+		return auth.RotationState{}, sqliteError(err)
+	}
+	sess, _ := sqliteSession(row.Session, nil)
+	user, _ := sqliteUser(row.User, nil)
+	state := auth.RotationState{Session: sess, User: user}
+	if row.Roles != "" {
+		state.Roles = strings.Split(row.Roles, ",") // role names have no commas
+		slices.Sort(state.Roles)
+	}
+	if row.TokenHash != nil {
+		state.Token = &auth.StoredRefreshToken{
+			Hash: row.TokenHash, SessionID: *row.TokenSessionID, IssuedAt: fromMicros(*row.TokenIssuedAt),
+			ExpiresAt: fromMicros(*row.TokenExpiresAt), RetiredAt: optFromMicros(row.TokenRetiredAt), Successor: row.TokenSuccessor,
+			ExposedAt: optFromMicros(row.TokenExposedAt),
+		}
+	}
+	return state, nil
+}
+
+// RecordRotation is three statements: SQLite has no data-modifying CTEs,
+// and in process they cost no round trip.
+func (a sqliteTx) RecordRotation(ctx context.Context, r auth.RotationWrite) error {
+	err := a.q.RetireRefreshToken(ctx, sqlitedb.RetireRefreshTokenParams{TokenHash: r.OldHash, RetiredAt: micros(r.At), Successor: r.Successor})
+	if err == nil {
+		err = a.InsertRefreshToken(ctx, r.Next)
+	}
+	if err == nil {
+		err = a.ExtendSession(ctx, r.Next.SessionID, r.Next.ExpiresAt, r.At, r.By)
+	}
+	return sqliteError(err)
+}
+
 func (a sqliteTx) ExtendSession(ctx context.Context, id string, until, at time.Time, by auth.Client) error {
 	return sqliteError(a.q.ExtendSession(ctx, sqlitedb.ExtendSessionParams{
 		ID: id, ExpiresAt: micros(until), RefreshedAt: micros(at), RefreshedAddress: by.Address, RefreshedUserAgent: by.UserAgent,
@@ -284,10 +322,6 @@ func (a sqliteTx) StoredRefreshToken(ctx context.Context, hash []byte) (auth.Sto
 
 func (a sqliteTx) ExposeRefreshToken(ctx context.Context, hash []byte, at time.Time) error {
 	return sqliteError(a.q.ExposeRefreshToken(ctx, sqlitedb.ExposeRefreshTokenParams{TokenHash: hash, ExposedAt: micros(at)}))
-}
-
-func (a sqliteTx) RetireRefreshToken(ctx context.Context, hash []byte, at time.Time, successor []byte) error {
-	return sqliteError(a.q.RetireRefreshToken(ctx, sqlitedb.RetireRefreshTokenParams{TokenHash: hash, RetiredAt: micros(at), Successor: successor}))
 }
 
 func (a sqliteTx) DeleteExpiredRefreshTokens(ctx context.Context, before time.Time, batch int) (int64, error) {

@@ -318,22 +318,28 @@ func TestSessions(t *testing.T) {
 		wantErr(t, "InsertRefreshToken with a taken hash",
 			st.InsertRefreshToken(ctx, auth.StoredRefreshToken{Hash: hash("first"), SessionID: "sess", IssuedAt: base, ExpiresAt: base.Add(time.Hour)}), auth.ErrConflict)
 
-		// Retiring keeps the time and the sealed successor; extending never
-		// moves an expiry earlier.
+		// A rotation's writes: the old token retired with its sealed
+		// successor, the new one stored, the session extended (never
+		// earlier) and marked refreshed by the client.
 		retired := created.Add(time.Minute)
-		mustNil(t, "RetireRefreshToken", st.RetireRefreshToken(ctx, hash("first"), retired, []byte("sealed")))
+		refresher := auth.Client{Address: "2001:db8::1", UserAgent: "Safari/18", RequestID: "not-stored"}
+		second := auth.StoredRefreshToken{Hash: hash("second"), SessionID: "sess", IssuedAt: retired, ExpiresAt: expires.Add(time.Hour)}
+		mustNil(t, "RecordRotation", st.RecordRotation(ctx, auth.RotationWrite{
+			OldHash: hash("first"), Successor: []byte("sealed"), Next: second, At: retired, By: refresher,
+		}))
 		tok = refreshToken(t, st, hash("first"))
 		wantOptTime(t, "RetiredAt", tok.RetiredAt, retired)
 		if string(tok.Successor) != "sealed" {
 			t.Errorf("Successor = %q, want the sealed pair", tok.Successor)
 		}
-		refresher := auth.Client{Address: "2001:db8::1", UserAgent: "Safari/18", RequestID: "not-stored"}
-		mustNil(t, "ExtendSession later", st.ExtendSession(ctx, "sess", expires.Add(time.Hour), retired, refresher))
+		if next := refreshToken(t, st, hash("second")); next.SessionID != "sess" || next.RetiredAt != nil {
+			t.Errorf("the new token = %+v, want live in sess", next)
+		}
 		s = session(t, st, "sess")
 		wantTime(t, "ExpiresAt after extending", s.ExpiresAt, expires.Add(time.Hour))
 		wantOptTime(t, "RefreshedAt", s.RefreshedAt, retired)
 		if s.RefreshedBy != (auth.Client{Address: "2001:db8::1", UserAgent: "Safari/18"}) || s.CreatedBy != loggedIn {
-			t.Errorf("after ExtendSession: created by %+v, refreshed by %+v", s.CreatedBy, s.RefreshedBy)
+			t.Errorf("after RecordRotation: created by %+v, refreshed by %+v", s.CreatedBy, s.RefreshedBy)
 		}
 		mustNil(t, "ExtendSession earlier", st.ExtendSession(ctx, "sess", expires, retired.Add(time.Minute), auth.Client{}))
 		wantTime(t, "ExpiresAt after an earlier extension", session(t, st, "sess").ExpiresAt, expires.Add(time.Hour))
@@ -493,16 +499,13 @@ func TestInTxIsAtomic(t *testing.T) {
 		// extension of a rotation.
 		later := base.Add(time.Minute)
 		err = st.InTx(ctx, func(tx auth.Tx) error {
-			if _, err := tx.LockSession(ctx, "sess"); err != nil {
+			if _, err := tx.LockRotation(ctx, "sess", hash("first")); err != nil {
 				return err
 			}
-			if err := tx.RetireRefreshToken(ctx, hash("first"), later, []byte("sealed")); err != nil {
-				return err
-			}
-			if err := tx.ExtendSession(ctx, "sess", later.Add(2*time.Hour), later, auth.Client{}); err != nil {
-				return err
-			}
-			return tx.InsertRefreshToken(ctx, auth.StoredRefreshToken{Hash: hash("first"), SessionID: "sess", IssuedAt: later, ExpiresAt: later.Add(time.Hour)})
+			return tx.RecordRotation(ctx, auth.RotationWrite{
+				OldHash: hash("first"), Successor: []byte("sealed"), At: later,
+				Next: auth.StoredRefreshToken{Hash: hash("first"), SessionID: "sess", IssuedAt: later, ExpiresAt: later.Add(2 * time.Hour)},
+			})
 		})
 		wantErr(t, "InTx with a taken successor hash", err, auth.ErrConflict)
 		if tok := refreshToken(t, st, hash("first")); tok.RetiredAt != nil || tok.Successor != nil {
@@ -522,6 +525,42 @@ func TestInTxIsAtomic(t *testing.T) {
 			t.Errorf("InTx returned %v, want fn's own error", err)
 		}
 		wantLive(t, st, "sess")
+	})
+}
+
+// LockRotation reads what a rotation decides on in one query: the session,
+// its user and roles, and the token, which may be missing or another
+// session's.
+func TestLockRotation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
+		ctx := t.Context()
+		u := newUser(t, st, "rot@x.com")
+		newSession(t, st, u.ID, "a", hash("a0"), base, base.Add(time.Hour))
+		newSession(t, st, u.ID, "b", hash("b0"), base, base.Add(time.Hour))
+
+		state, err := st.LockRotation(ctx, "a", hash("a0"))
+		mustNil(t, "LockRotation", err)
+		if state.Session.ID != "a" || state.User.ID != u.ID || len(state.Roles) != 0 || state.Token == nil ||
+			string(state.Token.Hash) != string(hash("a0")) || state.Token.SessionID != "a" {
+			t.Errorf("LockRotation = %+v", state)
+		}
+		for _, role := range []string{"support", "catalog:write"} {
+			if _, err := st.AddUserRole(ctx, u.ID, role, base); err != nil {
+				t.Fatal(err)
+			}
+		}
+		state, err = st.LockRotation(ctx, "a", hash("b0"))
+		mustNil(t, "LockRotation of another session's token", err)
+		if state.Token == nil || state.Token.SessionID != "b" || !slices.Equal(state.Roles, []string{"catalog:write", "support"}) {
+			t.Errorf("LockRotation with b's token = %+v, want b's token and the sorted roles", state)
+		}
+		state, err = st.LockRotation(ctx, "a", hash("nope"))
+		mustNil(t, "LockRotation of an unknown token", err)
+		if state.Token != nil || state.Session.ID != "a" {
+			t.Errorf("LockRotation with an unknown token = %+v, want the session and no token", state)
+		}
+		_, err = st.LockRotation(ctx, "nope", hash("a0"))
+		wantErr(t, "LockRotation of an unknown session", err, auth.ErrNotFound)
 	})
 }
 

@@ -5,9 +5,6 @@ VALUES (@token_hash, @session_id, @issued_at, @expires_at);
 -- name: GetStoredRefreshToken :one
 SELECT * FROM refresh_tokens WHERE token_hash = @token_hash;
 
--- name: RetireRefreshToken :exec
-UPDATE refresh_tokens SET retired_at = @retired_at::timestamptz, successor = @successor WHERE token_hash = @token_hash;
-
 -- name: DeleteExpiredRefreshTokens :execrows
 DELETE FROM refresh_tokens WHERE token_hash IN (
     SELECT t.token_hash FROM refresh_tokens AS t WHERE t.expires_at < @before LIMIT @batch_size

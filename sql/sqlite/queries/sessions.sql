@@ -52,3 +52,18 @@ LIMIT @max_rows;
 -- name: RevokeUserSession :execrows
 UPDATE sessions SET revoked_at = CAST(@revoked_at AS INTEGER), revoked_reason = CAST(@reason AS TEXT)
 WHERE id = @id AND user_id = @user_id AND revoked_at IS NULL AND expires_at > CAST(@revoked_at AS INTEGER);
+
+-- What a rotation decides on, in one query: the session (the transaction
+-- already holds SQLite's write lock), its user and the user's roles
+-- (comma-separated: role names have no commas), and the presented refresh
+-- token, if it exists.
+-- name: LockRotation :one
+SELECT sqlc.embed(sessions), sqlc.embed(users),
+    CAST(COALESCE((SELECT group_concat(r.role, ',') FROM user_roles AS r WHERE r.user_id = users.id), '') AS TEXT) AS roles,
+    t.token_hash AS token_hash, t.session_id AS token_session_id, t.issued_at AS token_issued_at,
+    t.expires_at AS token_expires_at, t.retired_at AS token_retired_at, t.successor AS token_successor,
+    t.exposed_at AS token_exposed_at
+FROM sessions
+JOIN users ON users.id = sessions.user_id
+LEFT JOIN refresh_tokens AS t ON t.token_hash = @token_hash
+WHERE sessions.id = @id;
