@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ecommerce/auth-service/internal/storetest"
 )
@@ -84,4 +87,106 @@ func grep(text, substr string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// metricValue reads one sample of a scrape, such as
+// `auth_logins_total{result="success"}`; 0 when it is absent.
+func metricValue(t *testing.T, scraped, sample string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(scraped, "\n") {
+		if rest, ok := strings.CutPrefix(line, sample+" "); ok {
+			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return v
+		}
+	}
+	return 0
+}
+
+// Every domain counter moves when its outcome happens, on both stores:
+// each login and refresh result, the sessions revoked and why, and the
+// password hashes' queue.
+func TestDomainMetricsMove(t *testing.T) {
+	for _, kind := range storetest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			addr, metricsAddr := freeAddr(t), freeAddr(t)
+			getenv := envMap("AUTH_DATABASE_URL", storetest.URL(t, kind), "AUTH_SECRET_KEY", testSecret,
+				"AUTH_MIGRATE_ON_START", "true", "AUTH_LISTEN_ADDR", addr, "AUTH_METRICS_ADDR", metricsAddr,
+				"AUTH_REFRESH_REUSE_INTERVAL", "1s", "AUTH_SUPERUSER_PASSWORD", "correct horse battery staple")
+			if out, err := call(t, getenv, "createsuperuser", "--email", "counted@example.com", "--noinput"); err != nil {
+				t.Fatalf("createsuperuser: %v\n%s", err, out)
+			}
+			startServe(t, getenv, addr)
+			base := "http://" + addr
+			login := func(pw string) map[string]any {
+				t.Helper()
+				status, body := postJSON(t, base+"/auth/token/", map[string]string{"email": "counted@example.com", "password": pw})
+				if pw == "correct horse battery staple" && status != http.StatusOK {
+					t.Fatalf("login: %d %v", status, body)
+				}
+				return body
+			}
+			refresh := func(tok any) (int, map[string]any) {
+				t.Helper()
+				return postJSON(t, base+"/auth/token/refresh/", map[string]string{"refresh": fmt.Sprint(tok)})
+			}
+
+			before := scrape(t, metricsAddr)
+			login("a wrong password")
+			p := login("correct horse battery staple")
+			if s, _ := refresh(p["refresh"]); s != http.StatusOK {
+				t.Fatalf("refresh: %d", s)
+			}
+			if s, _ := refresh(p["refresh"]); s != http.StatusOK { // within the grace interval
+				t.Fatalf("grace replay: %d", s)
+			}
+			time.Sleep(1100 * time.Millisecond)
+			if s, _ := refresh(p["refresh"]); s != http.StatusUnauthorized { // reuse: the session is revoked
+				t.Fatalf("reuse: %d", s)
+			}
+			if s, _ := refresh(p["refresh"]); s != http.StatusUnauthorized { // a session revoked before
+				t.Fatalf("refresh in a revoked session: %d", s)
+			}
+			q := login("correct horse battery staple")
+			if s, _ := postJSON(t, base+"/auth/logout/", map[string]string{"refresh": fmt.Sprint(q["refresh"])}); s != http.StatusNoContent {
+				t.Fatalf("logout: %d", s)
+			}
+			for range 6 { // the logins since cleared the counter: 5 failures lock it, the 6th is refused
+				login("a wrong password")
+			}
+			after := scrape(t, metricsAddr)
+
+			for sample, want := range map[string]float64{
+				`auth_logins_total{result="success"}`:          2,
+				`auth_logins_total{result="bad_credentials"}`:  6,
+				`auth_logins_total{result="throttled"}`:        1,
+				`auth_refreshes_total{result="rotated"}`:       1,
+				`auth_refreshes_total{result="grace_replay"}`:  1,
+				`auth_refreshes_total{result="reuse_revoked"}`: 1,
+				`auth_refreshes_total{result="invalid"}`:       1,
+				`auth_sessions_revoked_total{reason="reuse"}`:  1,
+				`auth_sessions_revoked_total{reason="logout"}`: 1,
+				`auth_password_hash_wait_seconds_count`:        8, // every login the throttle let through
+				`auth_logins_total{result="overloaded"}`:       0,
+				`auth_refreshes_total{result="error"}`:         0,
+				`auth_password_hash_memory_budget_bytes`:       64 << 20,
+			} {
+				if got := metricValue(t, after, sample) - metricValue(t, before, sample); got != want && !strings.HasSuffix(sample, "budget_bytes") {
+					t.Errorf("%s moved by %v, want %v", sample, got, want)
+				} else if strings.HasSuffix(sample, "budget_bytes") && metricValue(t, after, sample) != want {
+					t.Errorf("%s = %v, want %v", sample, metricValue(t, after, sample), want)
+				}
+				if !strings.Contains(after, sample+" ") {
+					t.Errorf("%s is not exported", sample)
+				}
+			}
+			for _, name := range []string{"auth_password_hashes_in_flight ", "auth_password_hash_memory_bytes "} {
+				if !strings.Contains(after, name) {
+					t.Errorf("%sis not exported", name)
+				}
+			}
+		})
+	}
 }

@@ -62,11 +62,15 @@ func serve(ctx context.Context, e env, args []string) error {
 	var m *metrics.Metrics
 	if cfg.MetricsAddr != "" {
 		m = newMetrics(st)
+		m.RegisterHashLimiter(limiter)
 	}
 	cached, listen := store.WithSessionCache(st, cfg.SessionCacheTTL)
 	params := accountParams(cfg)
 	params.AccessTTL, params.RefreshTTL, params.ReuseInterval = cfg.AccessTTL, cfg.RefreshTTL, cfg.ReuseInterval
 	params.AuditRetention, params.Throttle = cfg.AuditRetention, cfg.Throttle
+	if m != nil {
+		params.Observer = m
+	}
 	svc := auth.New(cached, keys, hasher.Limited(limiter), time.Now, params, log)
 	if err := svc.RecordKeysLoaded(ctx); err != nil {
 		return fmt.Errorf("%w (has `auth-service migrate` run?)", err)

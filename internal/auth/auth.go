@@ -34,6 +34,9 @@ type Params struct {
 	AuditRetention time.Duration
 	// Throttle configures the login throttle (throttle.go); zero turns it off.
 	Throttle ThrottleParams
+	// Observer, if set, is told how logins and refreshes end and which
+	// sessions are revoked (metrics).
+	Observer Observer
 }
 
 // Pair is an access token and a refresh token of one session.
@@ -79,6 +82,11 @@ type Service struct {
 // New returns a Service. now is the clock (time.Now in production). keys may
 // be nil for a service that only manages users (the commands).
 func New(st Store, keys *token.Keys, hasher Hasher, now func() time.Time, p Params, log *slog.Logger) *Service {
+	if p.Observer == nil {
+		p.Observer = nobody{}
+	} else {
+		st = newObservedStore(st, p.Observer)
+	}
 	return &Service{store: st, keys: keys, hasher: hasher, now: now, params: p, log: log, eventsQueued: make(chan struct{}, 1),
 		throttle: &throttle{store: st, params: p.Throttle, now: now, log: log}}
 }

@@ -19,7 +19,8 @@ import (
 // costs the database anything; then it goes through the login throttle,
 // which may refuse it (ErrThrottled) before any hash. Every attempt the
 // throttle lets through, and every one it refuses, is a security event.
-func (s *Service) Login(ctx context.Context, email, pw string) (Pair, error) {
+func (s *Service) Login(ctx context.Context, email, pw string) (_ Pair, err error) {
+	defer func() { s.params.Observer.LoginDone(loginResult(err)) }()
 	ctx, done, err := s.hasher.Reserve(ctx)
 	if err != nil {
 		return Pair{}, hashFailure(err)

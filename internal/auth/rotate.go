@@ -15,13 +15,14 @@ import (
 // as long as that pair is unused and the token was never exposed (see
 // decideRotation). Any other presentation of a retired token revokes the
 // session and returns ErrTokenReused.
-func (s *Service) Rotate(ctx context.Context, raw string) (Pair, error) {
+func (s *Service) Rotate(ctx context.Context, raw string) (_ Pair, err error) {
+	var out rotation
+	defer func() { s.params.Observer.RefreshDone(refreshResult(out.step, err)) }()
 	now := s.now()
 	claims, err := s.keys.Parse(raw, now, token.Refresh)
 	if err != nil {
 		return Pair{}, fmt.Errorf("%w: %w", ErrTokenInvalid, err)
 	}
-	var out rotation
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		out, err = s.rotateIn(ctx, tx, raw, claims, now)
 		return err

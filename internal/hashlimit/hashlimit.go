@@ -52,6 +52,8 @@ type Limiter struct {
 	// avgHold is a moving average of how long a hash holds its share: what
 	// the queue's wait is estimated from.
 	avgHold time.Duration
+	// onWait, if set, hears how long each hash waited for its share.
+	onWait func(time.Duration)
 }
 
 // waiter is a caller queued for its share; ready is closed once granted.
@@ -71,6 +73,24 @@ func New(budgetKiB int64, slots int, maxWait time.Duration, maxQueue int) *Limit
 
 // BudgetKiB is the whole memory budget.
 func (l *Limiter) BudgetKiB() int64 { return l.budgetKiB }
+
+// ObserveWaits has f told how long each hash that started, or gave up
+// after queueing, waited for its share (metrics). Set it before use.
+func (l *Limiter) ObserveWaits(f func(time.Duration)) { l.onWait = f }
+
+// Usage reports the hashes running now and the memory they hold.
+func (l *Limiter) Usage() (running int, kib int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.running, l.usedKiB
+}
+
+// waited tells onWait, if any, how long a caller waited since start.
+func (l *Limiter) waited(start time.Time) {
+	if l.onWait != nil {
+		l.onWait(time.Since(start))
+	}
+}
 
 // Observe records how long one hash took, outside the limiter (the first
 // hash a hasher computes at start-up), so that the wait estimate is sensible
@@ -156,7 +176,8 @@ func (l *Limiter) Acquire(ctx context.Context, kib int64) (release func(), err e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(l.maxWait)
+	start := time.Now()
+	deadline := start.Add(l.maxWait)
 	l.mu.Lock()
 	r, reserved := ctx.Value(reservationKey{}).(*reservation)
 	if reserved = reserved && r.l == l && !r.used; reserved {
@@ -167,6 +188,7 @@ func (l *Limiter) Acquire(ctx context.Context, kib int64) (release func(), err e
 	if len(l.queue) == 0 && l.fits(kib) {
 		l.take(kib)
 		l.mu.Unlock()
+		l.waited(start)
 		return l.releaser(kib), nil
 	}
 	if !reserved && !l.admits(len(l.queue)+l.pending) {
@@ -179,6 +201,7 @@ func (l *Limiter) Acquire(ctx context.Context, kib int64) (release func(), err e
 
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
+	defer l.waited(start)
 	select {
 	case <-w.ready:
 		return l.releaser(kib), nil

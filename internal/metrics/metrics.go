@@ -1,6 +1,8 @@
 // Package metrics exposes the service's Prometheus metrics on a listener of
 // their own (AUTH_METRICS_ADDR), never through the gateway: HTTP requests by
-// operation, the Go runtime and the process, and the PostgreSQL pool.
+// operation, how logins and refreshes end and why sessions are revoked (as
+// the domain tells, auth.Observer), the password hashes' queue, the Go
+// runtime and the process, and the PostgreSQL pool.
 package metrics
 
 import (
@@ -19,6 +21,7 @@ type Metrics struct {
 	registry     *prometheus.Registry
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
+	domain       domain
 }
 
 // New registers the service's metrics and the Go runtime and process
@@ -36,11 +39,13 @@ func New() *Metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"operation"}),
 	}
+	m.domain = newDomain()
 	m.registry.MustRegister(
 		m.httpRequests, m.httpDuration,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	m.registry.MustRegister(m.domain.collectors()...)
 	return m
 }
 
