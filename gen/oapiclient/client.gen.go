@@ -529,6 +529,13 @@ type WebhookEventData struct {
 	// Example: 7YQ4ZJ2W5KXH3ML6PNRT2VBCDA
 	Token *string `json:"token,omitempty"`
 
+	// TraceId The W3C trace id of that request, when the gateway sent a `traceparent`; the delivery
+	// carries it on in a `traceparent` header of its own span.
+	//
+	//
+	// Example: 4bf92f3577b34da6a3ce929d0e0e4736
+	TraceId *string `json:"trace_id,omitempty"`
+
 	// UserId The account, when there is one.
 	//
 	// Example: 42

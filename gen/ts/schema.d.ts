@@ -677,6 +677,12 @@ export interface components {
              * @example 3f2c9b1e
              */
             request_id?: string;
+            /**
+             * @description The W3C trace id of that request, when the gateway sent a `traceparent`; the delivery
+             *     carries it on in a `traceparent` header of its own span.
+             * @example 4bf92f3577b34da6a3ce929d0e0e4736
+             */
+            trace_id?: string;
         };
         SessionList: {
             sessions: components["schemas"]["SessionInfo"][];

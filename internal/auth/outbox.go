@@ -63,11 +63,14 @@ type EventData struct {
 	Reason string `json:"reason,omitempty"`
 	// RequestID is the id of the request that caused the event, if any.
 	RequestID string `json:"request_id,omitempty"`
+	// TraceID is the W3C trace id of that request, if the gateway sent one:
+	// deliveries carry it on, in a traceparent header.
+	TraceID string `json:"trace_id,omitempty"`
 }
 
 // enqueue writes an event of type typ to the outbox inside tx, due at once.
 func (s *Service) enqueue(ctx context.Context, tx Tx, typ string, data EventData, now time.Time) error {
-	data.RequestID = ClientOf(ctx).RequestID
+	data.RequestID, data.TraceID = ClientOf(ctx).RequestID, ClientOf(ctx).TraceID
 	ev := Event{ID: "evt_" + rand.Text(), Type: typ, CreatedAt: now, Data: data}
 	payload, err := json.Marshal(ev)
 	if err != nil {

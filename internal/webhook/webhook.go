@@ -8,8 +8,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -69,6 +72,9 @@ func (s *Sender) Send(ctx context.Context, e auth.OutboxEvent) error {
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	req.Header.Set(HeaderSignature, Sign(s.key, e.ID, ts, e.Payload))
 	req.Header.Set(HeaderIdempotencyKey, e.ID)
+	if tp := traceparent(e.Payload); tp != "" {
+		req.Header.Set("Traceparent", tp)
+	}
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("webhook: %w", err)
@@ -112,4 +118,21 @@ func Verify(key []byte, h http.Header, body []byte, now time.Time, tolerance tim
 		}
 	}
 	return ErrBadSignature
+}
+
+// traceparent passes on the trace of the request that caused an event: a W3C
+// traceparent header with the event's trace id and a span id of its own, or
+// "" when the event has no trace.
+func traceparent(payload []byte) string {
+	var ev struct {
+		Data struct {
+			TraceID string `json:"trace_id"`
+		} `json:"data"`
+	}
+	if json.Unmarshal(payload, &ev) != nil || len(ev.Data.TraceID) != 32 {
+		return ""
+	}
+	span := make([]byte, 8)
+	rand.Read(span)
+	return "00-" + ev.Data.TraceID + "-" + hex.EncodeToString(span) + "-01"
 }

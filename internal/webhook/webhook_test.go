@@ -102,3 +102,28 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// An event caused by a traced request carries the trace on to the
+// Notification service, in a span of its own; one without a trace carries
+// none.
+func TestSendPassesTheTraceOn(t *testing.T) {
+	const trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.Header.Get("Traceparent"))
+	}))
+	defer srv.Close()
+	s := webhook.New(srv.URL, key)
+	for _, payload := range []string{`{"id":"evt_1","data":{"trace_id":"` + trace + `"}}`, `{"id":"evt_2","data":{}}`} {
+		if err := s.Send(context.Background(), auth.OutboxEvent{ID: "evt", Type: "password_reset", Payload: []byte(payload)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	parts := strings.Split(got[0], "-")
+	if len(parts) != 4 || parts[0] != "00" || parts[1] != trace || len(parts[2]) != 16 || parts[3] != "01" {
+		t.Errorf("traceparent %q, want 00-%s-<span>-01", got[0], trace)
+	}
+	if got[1] != "" {
+		t.Errorf("an untraced event sent traceparent %q", got[1])
+	}
+}
