@@ -57,7 +57,11 @@ func serve(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	limiter := hashlimit.New(int64(cfg.HashMemoryMiB)<<10, hashSlots(runtime.GOMAXPROCS(0)), cfg.HashMaxWait, maxHashQueue)
+	slots := cfg.HashConcurrency
+	if slots == 0 {
+		slots = hashSlots(runtime.GOMAXPROCS(0))
+	}
+	limiter := hashlimit.New(int64(cfg.HashMemoryMiB)<<10, slots, cfg.HashMaxWait, maxHashQueue)
 	// Metrics read the pool behind the cache; the service reads through it.
 	var m *metrics.Metrics
 	if cfg.MetricsAddr != "" {
@@ -199,7 +203,8 @@ func newLogger(e env, cfg config.Config) *slog.Logger {
 // wait estimate says.
 const maxHashQueue = 1024
 
-// hashSlots is how many password hashes may run at once on cpus CPUs: all
+// hashSlots is how many password hashes may run at once on cpus CPUs unless
+// AUTH_HASH_CONCURRENCY says otherwise: all
 // but one, however little memory they take (PBKDF2, bcrypt). A hash keeps
 // its CPU busy for tens of milliseconds; with every CPU hashing, the cheap
 // requests (refresh, /auth/me/, health checks, the 503s that shed a login

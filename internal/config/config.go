@@ -117,6 +117,9 @@ type Config struct {
 	// may wait for its share before it is refused (503 overloaded).
 	HashMemoryMiB int
 	HashMaxWait   time.Duration
+	// HashConcurrency (AUTH_HASH_CONCURRENCY) is how many password hashes
+	// may run at once; 0: all CPUs but one (at least one).
+	HashConcurrency int
 	// MemoryLimitMiB (AUTH_MEMORY_LIMIT_MIB) is Go's soft memory limit;
 	// 0: GOMEMLIMIT, else 90% of the container's limit, else a default.
 	MemoryLimitMiB int
@@ -368,6 +371,7 @@ func (c *Config) readAbuse(r *reader) {
 	c.TrustedProxies = r.prefixes("AUTH_TRUSTED_PROXIES")
 	c.HashMemoryMiB = r.integer("AUTH_HASH_MEMORY_MIB", 64, 1, 1<<20)
 	c.HashMaxWait = r.duration("AUTH_HASH_MAX_WAIT", 2*time.Second, true)
+	c.HashConcurrency = r.integer("AUTH_HASH_CONCURRENCY", 0, 0, 1024)
 	c.MemoryLimitMiB = r.integer("AUTH_MEMORY_LIMIT_MIB", 0, 0, 1<<24)
 	c.DBMaxConns = r.integer("AUTH_DB_MAX_CONNS", 10, 1, 10_000)
 	c.DBStatementTimeout = r.duration("AUTH_DB_STATEMENT_TIMEOUT", 5*time.Second, false)

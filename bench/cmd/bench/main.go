@@ -36,6 +36,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"strings"
 	"syscall"
 	"time"
@@ -304,8 +305,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			alternate([]*target{svcT, baseT}, nil)
 		case "refresh":
 			// Each service connection logs in once: a session and a rotation
-			// chain of its own, followed across the rounds.
+			// chain of its own, followed across the rounds. The logins go one
+			// at a time, as a user's would: 64 at once for one account from
+			// one address are what the login throttle exists to refuse.
+			var oneAtATime sync.Mutex
 			svcT.sc = load.Refresh(func(ctx context.Context) (string, error) {
+				oneAtATime.Lock()
+				defer oneAtATime.Unlock()
 				p, err := login(ctx)
 				return p.Refresh, err
 			})
