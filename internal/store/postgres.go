@@ -409,7 +409,7 @@ func (a pgTx) PutThrottleCounters(ctx context.Context, counters []auth.ThrottleC
 		arg.FamiliarUntil = append(arg.FamiliarUntil, c.FamiliarUntil)
 		arg.ResetAt = append(arg.ResetAt, c.ResetAt)
 	}
-	return pgError(a.q.PutThrottleCounters(ctx, arg))
+	return pgError(a.later.PutThrottleCounters(ctx, arg))
 }
 
 func (a pgTx) DeleteExpiredThrottleCounters(ctx context.Context, before time.Time, batch int) (int64, error) {
