@@ -15,18 +15,28 @@ import (
 // The errors of requests that never reach the domain, raised by the
 // validator, the router and the middleware.
 var (
-	errNoCredentials        = errors.New("no bearer token")
-	errInvalid              = errors.New("invalid request")
-	errParse                = errors.New("malformed JSON body")
-	errUnreadable           = errors.New("unreadable body")
+	// errNoCredentials: a protected operation without a bearer token.
+	errNoCredentials = errors.New("no bearer token")
+	// errInvalid: a body or parameter the schema refuses (fieldErrors).
+	errInvalid = errors.New("invalid request")
+	// errParse and errUnreadable: a body that is not JSON, or not readable.
+	errParse      = errors.New("malformed JSON body")
+	errUnreadable = errors.New("unreadable body")
+	// errUnsupportedMediaType, errTooLarge, errHeadersTooLarge: a request
+	// the service does not take whatever it says.
 	errUnsupportedMediaType = errors.New("unsupported media type")
 	errTooLarge             = errors.New("body too large")
-	errNotFound             = errors.New("no such path")
-	errMethodNotAllowed     = errors.New("method not allowed")
-	errMoved                = errors.New("moved permanently")
 	errHeadersTooLarge      = errors.New("request headers too large")
-	errNotReady             = errors.New("not ready")
-	errInternal             = errors.New("internal error")
+	// errNotFound, errMethodNotAllowed, errMoved: no operation matched
+	// (routing.go).
+	errNotFound         = errors.New("no such path")
+	errMethodNotAllowed = errors.New("method not allowed")
+	errMoved            = errors.New("moved permanently")
+	// errNotReady: readiness, while the database does not answer or the
+	// process drains.
+	errNotReady = errors.New("not ready")
+	// errInternal: anything unexpected, a panic included.
+	errInternal = errors.New("internal error")
 )
 
 // errorTable is the one map from errors to responses: every error response
@@ -40,17 +50,20 @@ var errorTable = []struct {
 	code   string
 	detail string
 }{
+	// Try again later: the login throttle, load, outages.
 	{auth.ErrThrottled, http.StatusTooManyRequests, "throttled", "Request was throttled."},
 	{auth.ErrOverloaded, http.StatusServiceUnavailable, "overloaded", "The service is busy; try again shortly."},
 	{auth.ErrUnavailable, http.StatusServiceUnavailable, "unavailable", "The service is temporarily unavailable; try again shortly."},
 	{errNotReady, http.StatusServiceUnavailable, "not_ready", "The service is not ready."},
 	{errHeadersTooLarge, http.StatusRequestHeaderFieldsTooLarge, "request_header_fields_too_large", "Request headers are too large (limit 16 KiB)."},
+	// Credentials and tokens: DRF's and SimpleJWT's codes.
 	{auth.ErrBadCredentials, http.StatusUnauthorized, "no_active_account", "No active account found with the given credentials"},
 	{errNoCredentials, http.StatusUnauthorized, "not_authenticated", "Authentication credentials were not provided."},
 	{auth.ErrTokenReused, http.StatusUnauthorized, "token_reused", "Token has been reused; the session is revoked."},
 	{auth.ErrTokenInvalid, http.StatusUnauthorized, "token_not_valid", "Token is invalid or expired"},
 	{auth.ErrUserNotFound, http.StatusUnauthorized, "user_not_found", "User not found"},
 	{auth.ErrUserInactive, http.StatusUnauthorized, "user_inactive", "User is inactive"},
+	// Accounts and sessions: sign-up, one-time tokens, the password policy.
 	{auth.ErrSignupClosed, http.StatusForbidden, "signup_closed", "Sign-up is closed."},
 	{auth.ErrOneTimeTokenInvalid, http.StatusBadRequest, "one_time_token_invalid", "The link is invalid or has expired."},
 	{auth.ErrWrongPassword, http.StatusBadRequest, "wrong_password", "The current password is wrong."},
@@ -60,6 +73,7 @@ var errorTable = []struct {
 	{auth.ErrPasswordTooSimilar, http.StatusBadRequest, "password_too_similar", "This password contains the name part of the email address."},
 	{auth.ErrInvalidUser, http.StatusBadRequest, "invalid", "Invalid input."},
 	{auth.ErrSessionNotFound, http.StatusNotFound, "not_found", "Not found."},
+	// Requests the validator, the router or the middleware refuse.
 	{errInvalid, http.StatusBadRequest, "invalid", "Invalid input."},
 	{errParse, http.StatusBadRequest, "parse_error", "JSON parse error: the request body is not valid JSON."},
 	{errUnreadable, http.StatusBadRequest, "parse_error", "The request body could not be read."},
@@ -70,6 +84,7 @@ var errorTable = []struct {
 	{errNotFound, http.StatusNotFound, "not_found", "Not found."},
 	{errMethodNotAllowed, http.StatusMethodNotAllowed, "method_not_allowed", "Method not allowed."},
 	{errMoved, http.StatusPermanentRedirect, "moved", "This resource is at another path."},
+	// The last row answers every error not above it.
 	{errInternal, http.StatusInternalServerError, "internal_error", "A server error occurred."},
 }
 

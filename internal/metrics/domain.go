@@ -17,20 +17,19 @@ type domain struct {
 	hashWait        prometheus.Histogram
 }
 
+// counter is a counter of events by one label.
+func counter(name, help, label string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{label})
+}
+
 func newDomain() domain {
 	d := domain{
-		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "auth_logins_total",
-			Help: "Logins by result: success, bad_credentials, throttled, overloaded, error.",
-		}, []string{"result"}),
-		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "auth_refreshes_total",
-			Help: "Refreshes by result: rotated, grace_replay, reuse_revoked, invalid, error.",
-		}, []string{"result"}),
-		sessionsRevoked: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "auth_sessions_revoked_total",
-			Help: "Sessions revoked, by reason (logout, logout_all, reuse, ended, password_changed, ...).",
-		}, []string{"reason"}),
+		logins: counter("auth_logins_total",
+			"Logins by result: success, bad_credentials, throttled, overloaded, error.", "result"),
+		refreshes: counter("auth_refreshes_total",
+			"Refreshes by result: rotated, grace_replay, reuse_revoked, invalid, error.", "result"),
+		sessionsRevoked: counter("auth_sessions_revoked_total",
+			"Sessions revoked, by reason (logout, logout_all, reuse, ended, password_changed, ...).", "reason"),
 		hashWait: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "auth_password_hash_wait_seconds",
 			Help:    "Time a password hash waited for its share of the hash memory budget.",
