@@ -36,8 +36,8 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
-	"sync"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
