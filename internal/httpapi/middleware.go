@@ -182,10 +182,10 @@ type RequestObserver interface {
 // unmatched is the operation of a request that matched no route.
 const unmatched = "unmatched"
 
-// quietPaths are polled by orchestrators and load balancers every few
-// seconds: their access log is at debug level, so that it does not drown
-// the rest (or cost a write per probe).
-var quietPaths = map[string]bool{"/auth/health/": true}
+// quietPaths (liveness and readiness) are polled by orchestrators and
+// load balancers every few seconds: their access log is at debug level, so
+// that it does not drown the rest (or cost a write per probe).
+var quietPaths = map[string]bool{"/auth/health/": true, "/auth/ready/": true}
 
 // routeInfo is what the validator learns of a request, for the access log
 // and metrics, which wrap it: the operation the request matched.

@@ -55,14 +55,15 @@ function serviceEnv(dir: string, extra: Record<string, string>): NodeJS.ProcessE
 }
 
 /**
- * Creates the users (`createsuperuser --noinput`), then starts `serve` with `env` and resolves
+ * Creates the users (`createsuperuser --noinput --force-weak`), then starts `serve` with `env` and resolves
  * once it has logged the address it listens on.
  */
 export async function startService(env: Record<string, string>, users: [string, string][]): Promise<RunningService> {
   const bin = serviceBinary();
   const dir = mkdtempSync(join(tmpdir(), "auth-session-"));
   for (const [email, password] of users) {
-    const r = spawnSync(bin, ["createsuperuser", "--email", email, "--noinput"], {
+    // --force-weak: the fixtures' passwords are not the policy's business here.
+    const r = spawnSync(bin, ["createsuperuser", "--email", email, "--noinput", "--force-weak"], {
       env: serviceEnv(dir, { ...env, AUTH_SUPERUSER_PASSWORD: password }),
       encoding: "utf8",
       timeout: 30_000,
