@@ -2,19 +2,41 @@
  * Cross-tab locks for the session helper (session.ts): one refresh at a time across every tab of
  * an origin, so that no tab presents a refresh token another tab has just retired.
  *
+ * A lock alone is not enough: a tab's view of localStorage lags behind another tab's write
+ * (Chromium hands the write to other tabs asynchronously, and the lock can change hands first).
+ * So the two cross-tab locks also keep a ledger: the holder that stores a new generation of a
+ * session publishes it on the lock before letting go, and the next holder reads the ledger and
+ * waits until its storage shows that generation. The lock's own machinery carries the ledger (Web
+ * Locks' held-lock list, the BroadcastChannel's release message), so it reaches the next holder no
+ * later than the lock does.
+ *
  * - `webLocksLock()`: the Web Locks API (`navigator.locks`), exclusive across the tabs and workers
  *   of an origin and released by the browser when a tab dies. Every current browser has it.
  * - `broadcastChannelLock()`: where Web Locks is missing (older browsers, Node.js before 24), a
  *   best-effort mutex over `BroadcastChannel`: claim, wait a moment for a competing claim, lowest
- *   claim wins. Messages between tabs arrive within milliseconds, far inside the settle time; if
+ *   claim wins. Messages between tabs arrive within milliseconds, far inside the settle time. If
  *   two tabs ever did refresh at once, they would present the same token within the server's grace
- *   interval and receive the same pair, so the fallback can cost a request, never the session.
+ *   interval and receive the same pair; the service marks that pair exposed, so a second such
+ *   collision before the next rotation would end the session.
  * - `processLock()`: one at a time within this JavaScript realm only.
  */
 
 /** Runs `fn` while holding the lock called `name`, exclusively among everyone sharing the lock. */
 export interface SessionLock {
   run<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Called by the holder of `name` once it has stored generation `gen` of session `sid`, before it
+   * lets go. Optional: a lock whose users share one coherent storage (one realm) needs no ledger.
+   */
+  publish?(name: string, sid: string, gen: number): Promise<void>;
+  /** The newest generation of session `sid` published under `name`, as far as the lock knows. */
+  latest?(name: string, sid: string): Promise<number | undefined>;
+}
+
+/** A ledger entry: session `sid` has been stored at generation `gen`. */
+interface Generation {
+  sid: string;
+  gen: number;
 }
 
 /** The Web Locks API, or undefined where this realm lacks it. */
@@ -30,10 +52,44 @@ export function defaultLock(): SessionLock {
   return processLock();
 }
 
-/** The Web Locks API (`navigator.locks.request(name, { mode: "exclusive" }, fn)`). */
+/**
+ * The Web Locks API (`navigator.locks.request(name, { mode: "exclusive" }, fn)`). The ledger is a
+ * shared lock per publication, named `<name>#<sid>#<gen>`, that the publishing realm holds until
+ * it publishes again (or dies); `latest` finds the highest in `navigator.locks.query()`. Both go
+ * through the browser's one lock manager, so a holder's marker is there before its lock is free.
+ */
 export function webLocksLock(locks: LockManager | undefined = webLocks()): SessionLock {
   if (!locks) throw new Error("webLocksLock: this environment has no navigator.locks");
-  return { run: <T>(name: string, fn: () => Promise<T>) => locks.request(name, { mode: "exclusive" }, fn) as Promise<T> };
+  const lockManager = locks;
+  /** Lets go of this realm's marker, per lock name. */
+  const markers = new Map<string, () => void>();
+  return {
+    run: <T>(name: string, fn: () => Promise<T>) => lockManager.request(name, { mode: "exclusive" }, fn) as Promise<T>,
+    async publish(name, sid, gen) {
+      let letGo = () => {};
+      const held = new Promise<void>((resolve) => (letGo = resolve));
+      await new Promise<void>((granted) => {
+        lockManager
+          .request(`${name}#${sid}#${gen}`, { mode: "shared" }, () => {
+            granted();
+            return held;
+          })
+          .catch(() => granted()); // no marker: the next holder reads its storage as it is
+      });
+      markers.get(name)?.();
+      markers.set(name, letGo);
+    },
+    async latest(name, sid) {
+      const prefix = `${name}#${sid}#`;
+      let newest: number | undefined;
+      for (const l of (await lockManager.query()).held ?? []) {
+        if (!l.name?.startsWith(prefix)) continue;
+        const gen = Number(l.name.slice(prefix.length));
+        if (Number.isSafeInteger(gen) && (newest === undefined || gen > newest)) newest = gen;
+      }
+      return newest;
+    },
+  };
 }
 
 /** A lock within this realm: callers run one after another, in order. */
@@ -65,8 +121,8 @@ export interface BroadcastChannelLockOptions {
 
 type LockMessage =
   | { type: "claim"; id: string; ts: number }
-  | { type: "held"; id: string; leaseMs: number }
-  | { type: "release"; id: string }
+  | { type: "held"; id: string; leaseMs: number; ledger?: Generation }
+  | { type: "release"; id: string; ledger?: Generation }
   | { type: "withdraw"; id: string };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -94,6 +150,12 @@ export function broadcastChannelLock(options: BroadcastChannelLockOptions = {}):
         }
       });
     },
+    async publish(name, sid, gen) {
+      mutexes.get(name)?.publish({ sid, gen });
+    },
+    async latest(name, sid) {
+      return mutexes.get(name)?.latest(sid);
+    },
     close() {
       for (const m of mutexes.values()) m.close();
       mutexes.clear();
@@ -112,6 +174,10 @@ class BroadcastMutex {
   /** This realm's open claim, while it waits to see whether another is earlier. */
   private claiming: number | undefined;
   private wake: (() => void) | undefined;
+  /** The newest generation per session this realm has published or heard of. */
+  private readonly ledger = new Map<string, number>();
+  /** What this realm published last, sent with its held and release messages. */
+  private published: Generation | undefined;
 
   constructor(
     name: string,
@@ -139,14 +205,30 @@ class BroadcastMutex {
       case "held":
         this.claims.delete(m.id);
         this.holders.set(m.id, now + m.leaseMs);
+        this.record(m.ledger);
         break;
       case "release":
+        this.record(m.ledger);
+      // falls through
       case "withdraw":
         this.claims.delete(m.id);
         this.holders.delete(m.id);
         this.wake?.();
         break;
     }
+  }
+
+  private record(g: Generation | undefined): void {
+    if (g && g.gen > (this.ledger.get(g.sid) ?? -Infinity)) this.ledger.set(g.sid, g.gen);
+  }
+
+  publish(g: Generation): void {
+    this.published = g;
+    this.record(g);
+  }
+
+  latest(sid: string): number | undefined {
+    return this.ledger.get(sid);
   }
 
   private post(m: LockMessage): void {
@@ -189,7 +271,7 @@ class BroadcastMutex {
       this.claiming = undefined;
       if (!this.contested(ts)) {
         this.holding = true;
-        this.post({ type: "held", id: this.id, leaseMs: this.leaseMs });
+        this.post({ type: "held", id: this.id, leaseMs: this.leaseMs, ledger: this.published });
         return;
       }
       this.post({ type: "withdraw", id: this.id });
@@ -199,7 +281,7 @@ class BroadcastMutex {
 
   release(): void {
     this.holding = false;
-    this.post({ type: "release", id: this.id });
+    this.post({ type: "release", id: this.id, ledger: this.published });
   }
 
   close(): void {

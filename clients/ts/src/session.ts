@@ -105,6 +105,24 @@ interface Stored {
   skewMs: number;
 }
 
+/**
+ * The storage key as read: the session, if any, and its stamp: `sid`, a random name of the login
+ * (kept through its rotations), and `gen`, how many times it has been written (login 1, each
+ * rotation one more, the end one more, leaving only the stamp). The lock's ledger holds the same
+ * stamps (locks.ts).
+ */
+interface Seen {
+  session?: Stored;
+  sid?: string;
+  gen: number;
+}
+
+/** How long a lock holder waits for its storage to show what the previous holder wrote. */
+const CATCH_UP_MS = 2_000;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const newSid = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const isPair = (v: unknown): v is TokenPair =>
   isObject(v) && typeof v.access === "string" && v.access !== "" && typeof v.refresh === "string" && v.refresh !== "";
@@ -156,29 +174,69 @@ export function createAuthSession(options: AuthSessionOptions): AuthSession {
   const tokens = createClient<paths>({ baseUrl, fetch: baseFetch, ...(cookie ? { credentials: "include" } : {}) });
   const transportHeader = { "X-Token-Transport": transport };
 
-  function read(): Stored | undefined {
+  function load(): Seen {
     const raw = storage.getItem(key);
-    if (raw === null) return undefined;
+    if (raw === null) return { gen: 0 };
     try {
       const v: unknown = JSON.parse(raw);
-      if (isObject(v) && typeof v.access === "string" && typeof v.skewMs === "number") {
+      if (!isObject(v)) return { gen: 0 };
+      const seen: Seen = {
+        sid: typeof v.sid === "string" ? v.sid : undefined,
+        gen: typeof v.gen === "number" && Number.isSafeInteger(v.gen) ? v.gen : 0,
+      };
+      if (typeof v.access === "string" && typeof v.skewMs === "number") {
         const refresh = typeof v.refresh === "string" ? v.refresh : undefined;
-        if (cookie || refresh) return { access: v.access, refresh, skewMs: v.skewMs };
+        if (cookie || refresh) seen.session = { access: v.access, refresh, skewMs: v.skewMs };
       }
+      return seen;
     } catch {
-      // unreadable: treated as no session
+      return { gen: 0 }; // unreadable: treated as no session
     }
-    return undefined;
   }
 
-  function write(body: TokenPair | AccessToken): Stored {
+  const read = (): Stored | undefined => load().session;
+
+  /**
+   * Under the lock: the storage as the lock's previous holder left it. This tab's storage may
+   * not show that holder's write yet (see locks.ts); presenting the refresh token it still shows,
+   * one the service has just retired, would look like a thief's replay. So when the lock's ledger
+   * knows a newer generation of this login than the storage shows, wait for the storage.
+   */
+  async function settle(): Promise<Seen> {
+    let seen = load();
+    const sid = seen.sid;
+    if (sid === undefined || !lock.latest) return seen;
+    const want = await lock.latest(key, sid);
+    if (want === undefined) return seen;
+    const deadline = Date.now() + CATCH_UP_MS;
+    while (seen.sid === sid && seen.gen < want && Date.now() < deadline) {
+      await sleep(5);
+      seen = load();
+    }
+    return seen;
+  }
+
+  /** Under the lock: writes the storage key whole, then publishes its stamp on the lock. */
+  async function commit(stored: Stored | undefined, sid: string, gen: number): Promise<void> {
+    storage.setItem(key, JSON.stringify({ ...stored, sid, gen }));
+    await lock.publish?.(key, sid, gen);
+  }
+
+  /** Under the lock: stores a pair (or, in the cookie transport, an access token) as generation `gen`. */
+  async function save(body: TokenPair | AccessToken, sid: string, gen: number): Promise<Stored> {
     // iat has whole seconds: only a skew beyond that noise is corrected for.
     const t = times(body.access);
     const skew = t ? t.iat * 1000 - Date.now() : 0;
     const stored: Stored = { access: body.access, skewMs: Math.abs(skew) > 2000 ? skew : 0 };
     if (!cookie && "refresh" in body) stored.refresh = body.refresh;
-    storage.setItem(key, JSON.stringify(stored));
+    await commit(stored, sid, gen);
     return stored;
+  }
+
+  /** Under the lock: ends the stored session for every tab, leaving only its stamp. */
+  async function clear(seen: Seen): Promise<void> {
+    if (seen.sid === undefined) storage.removeItem(key);
+    else await commit(undefined, seen.sid, seen.gen + 1);
   }
 
   function expiring(s: Stored): boolean {
@@ -189,8 +247,8 @@ export function createAuthSession(options: AuthSessionOptions): AuthSession {
   }
 
   let ended = false;
+  /** The error that reports the session's end, after `onSessionEnd` the first time; see clear. */
   function end(code: string, cause?: unknown): SessionEndedError {
-    storage.removeItem(key);
     const err = new SessionEndedError(code, { cause });
     if (!ended) {
       ended = true;
@@ -199,8 +257,9 @@ export function createAuthSession(options: AuthSessionOptions): AuthSession {
     return err;
   }
 
-  /** One network refresh of the stored session; runs under the lock. */
-  async function rotate(current: Stored | undefined): Promise<Stored> {
+  /** One network refresh of the stored session `seen`; runs under the lock. */
+  async function rotate(seen: Seen): Promise<Stored> {
+    const current = seen.session;
     if (!cookie && !current?.refresh) throw new SessionEndedError("not_logged_in");
     try {
       const body = await call(
@@ -212,11 +271,13 @@ export function createAuthSession(options: AuthSessionOptions): AuthSession {
         200,
         cookie ? isAccessToken : isPair,
       );
-      return write(body);
+      // A cookie session picked up after a reload has no stamp yet: it is a new one here.
+      return await (current && seen.sid !== undefined ? save(body, seen.sid, seen.gen + 1) : save(body, newSid(), 1));
     } catch (e) {
       // 401: the service has ended this session (reused, revoked, expired, user gone); 400 with
       // fields.refresh in the cookie transport: there is no cookie (any more).
       if (e instanceof AuthApiError && (e.status === 401 || (cookie && e.status === 400 && e.fields?.refresh))) {
+        await clear(seen);
         throw end(e.status === 401 ? e.code : "not_logged_in", e);
       }
       throw e;
@@ -228,15 +289,17 @@ export function createAuthSession(options: AuthSessionOptions): AuthSession {
    * A fresh session, refreshed once by whichever caller comes first (single-flight in this tab,
    * the lock across tabs). `stale` is the access token the caller found wanting: if, read again
    * under the lock, the stored one differs and is fresh, another tab has rotated already and its
-   * pair is used as it is; the refresh always presents the stored token, never a copy.
+   * pair is used as it is; the refresh always presents the stored token, never a copy, and only
+   * once the storage shows what the lock's previous holder wrote (settle).
    */
   function refresh(stale: string | undefined): Promise<Stored> {
     inflight ??= lock
       .run(key, async () => {
-        const current = read();
+        const seen = await settle();
+        const current = seen.session;
         if (current && current.access !== stale && !expiring(current)) return current;
         if (!current && !cookie) throw new SessionEndedError("not_logged_in");
-        return rotate(current);
+        return rotate(seen);
       })
       .finally(() => {
         inflight = undefined;
@@ -312,7 +375,7 @@ export function createAuthSession(options: AuthSessionOptions): AuthSession {
         cookie ? isAccessToken : isPair,
       );
       await lock.run(key, async () => {
-        write(body);
+        await save(body, newSid(), 1);
       });
       ended = false;
     },
@@ -330,7 +393,9 @@ export function createAuthSession(options: AuthSessionOptions): AuthSession {
     },
     async logout() {
       await lock.run(key, async () => {
-        const current = read();
+        const seen = await settle();
+        const current = seen.session;
+        await clear(seen);
         end("logged_out");
         if (!cookie && !current?.refresh) return;
         try {

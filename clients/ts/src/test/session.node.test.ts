@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createAuthClient } from "../client.js";
-import { broadcastChannelLock, createAuthSession, memoryStorage, SessionEndedError, type AuthSession, type TokenTransport } from "../session.js";
+import { broadcastChannelLock, createAuthSession, memoryStorage, SessionEndedError, type AuthSession, type SessionStorage, type TokenTransport } from "../session.js";
 import { hammer, MAX_REFRESHES, MIN_REFRESHES, overlappingRefreshes, recordingFetch, RUN_MS, type Tally } from "./recorder.js";
 import { startService, type RunningService } from "./service.js";
 
@@ -37,6 +37,26 @@ function cookieJarFetch(inner: typeof fetch) {
     return response;
   };
   return { jar, fetch: wrapped as typeof fetch };
+}
+
+/**
+ * Storages for `n` tabs over one store, each tab seeing the others' writes only `lagMs` later, as
+ * Chromium's tabs see each other's localStorage writes (asynchronously, possibly after a lock has
+ * changed hands).
+ */
+function laggingStorages(n: number, lagMs: number) {
+  const views = Array.from({ length: n }, () => new Map<string, string>());
+  return views.map((own) => ({
+    getItem: (key: string) => own.get(key) ?? null,
+    setItem(key: string, value: string) {
+      own.set(key, value);
+      for (const other of views) if (other !== own) setTimeout(() => other.set(key, value), lagMs);
+    },
+    removeItem(key: string) {
+      own.delete(key);
+      for (const other of views) if (other !== own) setTimeout(() => other.delete(key), lagMs);
+    },
+  }));
 }
 
 /** Calls GET /auth/me/ through the session and returns the final status. */
@@ -111,6 +131,31 @@ describe("createAuthSession against auth-service", () => {
       if (transport === "cookie") assert.equal(browser.jar.size, 0, "logout cleared the cookie");
     });
   }
+
+  test("two tabs whose storages lag behind each other's writes (as Chromium's localStorage does)", async () => {
+    // The lag (150 ms) outlasts the lock's hand-over (about 40 ms for the BroadcastChannel
+    // lock): without the lock's ledger the next holder would read, and present, the refresh
+    // token the previous holder had just retired.
+    const [storageA, storageB] = laggingStorages(2, 150) as [SessionStorage, SessionStorage];
+    const [recA, recB] = [recordingFetch(), recordingFetch()];
+    const tabA = createAuthSession({ baseUrl: svc.url, storage: storageA, fetch: recA.fetch });
+    const tabB = createAuthSession({ baseUrl: svc.url, storage: storageB, fetch: recB.fetch });
+    await tabA.login(EMAIL, PASSWORD);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(await tabB.resume(), true, "the second tab picks up the stored session");
+
+    const [a, b] = await Promise.all([hammer(4, RUN_MS, me(tabA)), hammer(4, RUN_MS, me(tabB))]);
+    const refreshes = recA.tally.refreshes.length + recB.tally.refreshes.length;
+    console.log(`two tabs, storages 150 ms apart: A ${JSON.stringify(a)}, B ${JSON.stringify(b)}, ` +
+      `${refreshes} refreshes (A ${recA.tally.refreshes.length}, B ${recB.tally.refreshes.length})`);
+    assert.deepEqual([Object.keys(a), Object.keys(b)], [["200"], ["200"]]);
+    assert.ok(recA.tally.refreshes.length > 0 && recB.tally.refreshes.length > 0, "both tabs refreshed");
+    assertNoReuse(svc, [recA.tally, recB.tally], "lagging storages");
+
+    await tabB.logout();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(tabA.loggedIn, false, "a logout ends the session in every tab");
+  });
 
   test("a 401 token_not_valid is refreshed and retried once", async () => {
     const raw = createAuthClient(svc.url);
