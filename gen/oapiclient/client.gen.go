@@ -944,8 +944,8 @@ type ClientInterface interface {
 	// Creates an inactive account and has a verification link mailed (event
 	// `email_verification`). The answer is the same 202, in the same time, whether or not the
 	// address already has an account: the owner of a taken address is told by mail instead
-	// (event `account_exists`). An address signed up but never verified may sign up again: the
-	// new password replaces the old and a new link supersedes the old. Answers 403
+	// (event `account_exists`), and nothing changes, even for an address never verified (its
+	// owner resets the password instead, which activates the account). Answers 403
 	// `signup_closed` unless the service runs with `AUTH_SIGNUP=open`.
 	//
 	// Takes any type of body and a specified content type.
@@ -958,8 +958,8 @@ type ClientInterface interface {
 	// Creates an inactive account and has a verification link mailed (event
 	// `email_verification`). The answer is the same 202, in the same time, whether or not the
 	// address already has an account: the owner of a taken address is told by mail instead
-	// (event `account_exists`). An address signed up but never verified may sign up again: the
-	// new password replaces the old and a new link supersedes the old. Answers 403
+	// (event `account_exists`), and nothing changes, even for an address never verified (its
+	// owner resets the password instead, which activates the account). Answers 403
 	// `signup_closed` unless the service runs with `AUTH_SIGNUP=open`.
 	//
 	// Takes a body of the `application/json` content type.
@@ -1410,8 +1410,8 @@ func (c *Client) GetReady(ctx context.Context, reqEditors ...RequestEditorFn) (*
 // Creates an inactive account and has a verification link mailed (event
 // `email_verification`). The answer is the same 202, in the same time, whether or not the
 // address already has an account: the owner of a taken address is told by mail instead
-// (event `account_exists`). An address signed up but never verified may sign up again: the
-// new password replaces the old and a new link supersedes the old. Answers 403
+// (event `account_exists`), and nothing changes, even for an address never verified (its
+// owner resets the password instead, which activates the account). Answers 403
 // `signup_closed` unless the service runs with `AUTH_SIGNUP=open`.
 //
 // Takes any type of body and a specified content type.
@@ -1434,8 +1434,8 @@ func (c *Client) RegisterWithBody(ctx context.Context, contentType string, body 
 // Creates an inactive account and has a verification link mailed (event
 // `email_verification`). The answer is the same 202, in the same time, whether or not the
 // address already has an account: the owner of a taken address is told by mail instead
-// (event `account_exists`). An address signed up but never verified may sign up again: the
-// new password replaces the old and a new link supersedes the old. Answers 403
+// (event `account_exists`), and nothing changes, even for an address never verified (its
+// owner resets the password instead, which activates the account). Answers 403
 // `signup_closed` unless the service runs with `AUTH_SIGNUP=open`.
 //
 // Takes a body of the `application/json` content type.
@@ -2618,8 +2618,8 @@ type ClientWithResponsesInterface interface {
 	// Creates an inactive account and has a verification link mailed (event
 	// `email_verification`). The answer is the same 202, in the same time, whether or not the
 	// address already has an account: the owner of a taken address is told by mail instead
-	// (event `account_exists`). An address signed up but never verified may sign up again: the
-	// new password replaces the old and a new link supersedes the old. Answers 403
+	// (event `account_exists`), and nothing changes, even for an address never verified (its
+	// owner resets the password instead, which activates the account). Answers 403
 	// `signup_closed` unless the service runs with `AUTH_SIGNUP=open`.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -2632,8 +2632,8 @@ type ClientWithResponsesInterface interface {
 	// Creates an inactive account and has a verification link mailed (event
 	// `email_verification`). The answer is the same 202, in the same time, whether or not the
 	// address already has an account: the owner of a taken address is told by mail instead
-	// (event `account_exists`). An address signed up but never verified may sign up again: the
-	// new password replaces the old and a new link supersedes the old. Answers 403
+	// (event `account_exists`), and nothing changes, even for an address never verified (its
+	// owner resets the password instead, which activates the account). Answers 403
 	// `signup_closed` unless the service runs with `AUTH_SIGNUP=open`.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -4673,8 +4673,8 @@ func (c *ClientWithResponses) GetReadyWithResponse(ctx context.Context, reqEdito
 // Creates an inactive account and has a verification link mailed (event
 // `email_verification`). The answer is the same 202, in the same time, whether or not the
 // address already has an account: the owner of a taken address is told by mail instead
-// (event `account_exists`). An address signed up but never verified may sign up again: the
-// new password replaces the old and a new link supersedes the old. Answers 403
+// (event `account_exists`), and nothing changes, even for an address never verified (its
+// owner resets the password instead, which activates the account). Answers 403
 // `signup_closed` unless the service runs with `AUTH_SIGNUP=open`.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -4693,8 +4693,8 @@ func (c *ClientWithResponses) RegisterWithBodyWithResponse(ctx context.Context, 
 // Creates an inactive account and has a verification link mailed (event
 // `email_verification`). The answer is the same 202, in the same time, whether or not the
 // address already has an account: the owner of a taken address is told by mail instead
-// (event `account_exists`). An address signed up but never verified may sign up again: the
-// new password replaces the old and a new link supersedes the old. Answers 403
+// (event `account_exists`), and nothing changes, even for an address never verified (its
+// owner resets the password instead, which activates the account). Answers 403
 // `signup_closed` unless the service runs with `AUTH_SIGNUP=open`.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).

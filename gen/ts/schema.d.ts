@@ -194,8 +194,8 @@ export interface paths {
          * @description Creates an inactive account and has a verification link mailed (event
          *     `email_verification`). The answer is the same 202, in the same time, whether or not the
          *     address already has an account: the owner of a taken address is told by mail instead
-         *     (event `account_exists`). An address signed up but never verified may sign up again: the
-         *     new password replaces the old and a new link supersedes the old. Answers 403
+         *     (event `account_exists`), and nothing changes, even for an address never verified (its
+         *     owner resets the password instead, which activates the account). Answers 403
          *     `signup_closed` unless the service runs with `AUTH_SIGNUP=open`.
          */
         post: operations["register"];

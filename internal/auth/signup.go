@@ -12,11 +12,12 @@ import (
 // check and one password hash), in both cases.
 //   - A new address: the account is created inactive, and an
 //     email_verification event carries a one-time token (VerifyEmail).
-//   - An address whose account was never verified: the new password replaces
-//     the old one, and a new token supersedes the old (a second sign-up by
-//     the owner who lost the first mail must work; the token, mailed only to
-//     the address, is what proves it).
-//   - Any other taken address: an account_exists event tells its owner.
+//   - A taken address, verified or not: an account_exists event tells its
+//     owner, and nothing changes. Not even for an account never verified: if
+//     a second sign-up replaced its password, the owner who clicked the
+//     newest link would activate the account with a stranger's password
+//     (account pre-hijacking). An owner who lost the first mail resets the
+//     password instead, which proves the mailbox and activates the account.
 //
 // It returns ErrSignupClosed when sign-up is off, ErrInvalidUser for an
 // invalid email, and a *PasswordRefusal for a password the policy refuses.
@@ -65,11 +66,6 @@ func (s *Service) registerIn(ctx context.Context, tx Tx, email, hash, raw string
 		return s.sendVerification(ctx, tx, user, raw, now)
 	case err != nil:
 		return err
-	case !user.IsActive && user.EmailVerifiedAt == nil:
-		if err := tx.SetPasswordHash(ctx, user.ID, hash); err != nil {
-			return err
-		}
-		return s.sendVerification(ctx, tx, user, raw, now)
 	}
 	return s.enqueue(ctx, tx, NotifyAccountExists, EventData{Email: user.Email, UserID: user.ID}, now)
 }

@@ -83,14 +83,21 @@ func TestSignupVerifyLogin(t *testing.T) {
 		if again.status != resp.status || string(again.body) != string(resp.body) {
 			t.Errorf("a taken address answered %d %s, a new one %d %s", again.status, again.body, resp.status, resp.body)
 		}
-		tok := e.token(auth.NotifyEmailVerification) // the newest: a second sign-up of an unverified address
+		evs := e.events()
+		if len(evs) != 2 || evs[0].Type != auth.NotifyEmailVerification || evs[1].Type != auth.NotifyAccountExists {
+			t.Fatalf("events %+v, want email_verification, then account_exists for the second sign-up", evs)
+		}
+		tok := evs[0].Data.Token
 		if r := e.postJSON("/auth/register/verify/", jsonBody(map[string]string{"token": tok})); r.status != http.StatusNoContent {
 			t.Fatalf("verify: %d %s", r.status, r.body)
 		}
 		expectError(t, e.postJSON("/auth/register/verify/", jsonBody(map[string]string{"token": tok})), http.StatusBadRequest, "one_time_token_invalid")
 		expectError(t, e.postJSON("/auth/register/verify/", `{}`), http.StatusBadRequest, "invalid")
 
-		p := e.login("shopper@example.com", newerPassword)
+		// The second sign-up changed nothing: the first password is the one.
+		expectError(t, e.postJSON("/auth/token/", jsonBody(map[string]string{"email": "shopper@example.com", "password": newerPassword})),
+			http.StatusUnauthorized, "no_active_account")
+		p := e.login("shopper@example.com", strongPassword)
 		me := e.get("/auth/me/", p.Access)
 		if roles, ok := me.json(t)["roles"].([]any); me.status != http.StatusOK || !ok || len(roles) != 0 {
 			t.Errorf("/auth/me/: %d %s, want roles []", me.status, me.body)
@@ -103,7 +110,7 @@ func TestSignupVerifyLogin(t *testing.T) {
 		if evs := e.events(); len(evs) != 1 || evs[0].Type != auth.NotifyAccountExists {
 			t.Errorf("events %+v, want account_exists", evs)
 		}
-		e.login("shopper@example.com", newerPassword)
+		e.login("shopper@example.com", strongPassword)
 	})
 }
 
