@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ecommerce/auth-service/api"
 	"github.com/ecommerce/auth-service/internal/httpapi"
 )
 
@@ -15,12 +16,18 @@ import (
 // answered before routing, so there is no operation to validate against.
 func (e *apiEnv) preflight(path, origin, requestHeaders string) response {
 	e.t.Helper()
+	return e.preflightFor(http.MethodPost, path, origin, requestHeaders)
+}
+
+// preflightFor is preflight for a request of another method.
+func (e *apiEnv) preflightFor(method, path, origin, requestHeaders string) response {
+	e.t.Helper()
 	req, err := http.NewRequest(http.MethodOptions, e.url+path, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	req.Header.Set("Origin", origin)
-	req.Header.Set("Access-Control-Request-Method", http.MethodPost)
+	req.Header.Set("Access-Control-Request-Method", method)
 	req.Header.Set("Access-Control-Request-Headers", requestHeaders)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -64,8 +71,8 @@ func TestCORSPreflight(t *testing.T) {
 				h.Get("Access-Control-Max-Age") == "" || !varies(h, "Origin") {
 				t.Errorf("preflight %s: headers %v", path, h)
 			}
-			if m := h.Get("Access-Control-Allow-Methods"); !listed(m, "POST") || !listed(m, "GET") {
-				t.Errorf("Access-Control-Allow-Methods %q, want GET and POST", m)
+			if m := h.Get("Access-Control-Allow-Methods"); !listed(m, "POST") || !listed(m, "GET") || !listed(m, "DELETE") {
+				t.Errorf("Access-Control-Allow-Methods %q, want GET, POST and DELETE", m)
 			}
 			for _, name := range []string{"Authorization", "Content-Type", "X-Token-Transport", "X-Request-ID"} {
 				if !listed(h.Get("Access-Control-Allow-Headers"), name) {
@@ -135,6 +142,25 @@ func TestCORSWithoutCookieOrOrigins(t *testing.T) {
 		resp := e.request(http.MethodGet, "/auth/health/", "", "", map[string]string{"Origin": shopOrigin})
 		if resp.header.Get("Access-Control-Allow-Origin") != "" || varies(resp.header, "Origin") {
 			t.Errorf("no origins configured, yet: %v", resp.header)
+		}
+	})
+}
+
+// A browser app may call every operation of the spec cross-origin: the
+// preflight allows each method the spec uses (DELETE /auth/sessions/{id}/).
+func TestCORSAllowsEveryMethodOfTheSpec(t *testing.T) {
+	doc, err := api.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eachStoreWith(t, cookieOptions, func(t *testing.T, e *apiEnv) {
+		for path, item := range doc.Paths.Map() {
+			for method := range item.Operations() {
+				resp := e.preflightFor(method, strings.ReplaceAll(path, "{id}", "abc"), shopOrigin, "authorization")
+				if resp.status != http.StatusNoContent || !listed(resp.header.Get("Access-Control-Allow-Methods"), method) {
+					t.Errorf("preflight for %s %s: %d, Access-Control-Allow-Methods %q", method, path, resp.status, resp.header.Get("Access-Control-Allow-Methods"))
+				}
+			}
 		}
 	})
 }
