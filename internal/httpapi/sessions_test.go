@@ -85,6 +85,14 @@ func TestListAndEndSessions(t *testing.T) {
 			t.Errorf("the other user's session was ended: %d", r.status)
 		}
 		expectError(t, e.bearerRequest(http.MethodDelete, "/auth/sessions/"+strings.Repeat("A", 129)+"/", phone.Access, "x"), http.StatusBadRequest, "invalid")
+		// Bytes no session id holds, which PostgreSQL refuses in a text
+		// column: a field error on id, not a 500.
+		for _, id := range []string{"%00", "A%01B", "%7F", "%FF%FE"} {
+			got := expectError(t, e.bearerRequest(http.MethodDelete, "/auth/sessions/"+id+"/", phone.Access, "x"), http.StatusBadRequest, "invalid")
+			if got.Fields == nil || len((*got.Fields)["id"]) != 1 {
+				t.Errorf("DELETE /auth/sessions/%s/: fields %v, want a message on id", id, got.Fields)
+			}
+		}
 		expectError(t, e.request(http.MethodDelete, "/auth/sessions/"+sidOf(t, laptop)+"/", "", "", nil), http.StatusUnauthorized, "not_authenticated")
 
 		// Ending the laptop's session from the phone: its tokens stop working.

@@ -3,7 +3,9 @@ package httpapi
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -73,11 +75,18 @@ func (v *validator) middleware(next http.Handler) http.Handler {
 			return
 		}
 		setOperation(r, route.Operation.OperationID)
-		var controls fieldErrors
+		controls := paramControls(pathParams)
 		if body := route.Operation.RequestBody; body != nil {
-			if controls, err = readBody(r, body.Value); err != nil {
+			bodyControls, err := readBody(r, body.Value)
+			if err != nil {
 				writeError(w, err)
 				return
+			}
+			for name, msgs := range bodyControls {
+				if controls == nil {
+					controls = fieldErrors{}
+				}
+				controls[name] = msgs
 			}
 		}
 		input := &openapi3filter.RequestValidationInput{Request: r, PathParams: pathParams, Route: route, Options: v.options}
@@ -87,6 +96,35 @@ func (v *validator) middleware(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// paramControls returns the path parameters holding a control character
+// or bytes that are not UTF-8, which no identifier of the service holds and
+// which PostgreSQL refuses in a text column with an error of its own: they
+// are answered as invalid before any handler sees them.
+func paramControls(params map[string]string) fieldErrors {
+	var bad fieldErrors
+	for name, value := range params {
+		if unescaped, err := url.PathUnescape(value); err == nil {
+			value = unescaped
+		}
+		msg := ""
+		switch {
+		case strings.IndexByte(value, 0) >= 0:
+			msg = "Null characters are not allowed."
+		case strings.IndexFunc(value, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+			msg = "Control characters are not allowed."
+		case !utf8.ValidString(value):
+			msg = "Only UTF-8 text is allowed."
+		default:
+			continue
+		}
+		if bad == nil {
+			bad = fieldErrors{}
+		}
+		bad[name] = []string{msg}
+	}
+	return bad
 }
 
 // invalidRequest is the error of a request that failed validation (err) or
