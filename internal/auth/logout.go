@@ -11,13 +11,19 @@ import (
 
 // Logout revokes the session of a refresh token. It is idempotent: logging
 // out of a revoked session succeeds. The token must still verify.
+//
+// A token retired beyond the grace interval, or retired and exposed, is
+// reuse here as at a refresh: the session is revoked for reuse, so that the
+// holder of the live pair learns of it (token_reused) at their next refresh,
+// whoever asked for the logout. Within the grace interval a retired token is
+// a tab that lost a race with its own refresh, and logs out as usual.
 func (s *Service) Logout(ctx context.Context, raw string) error {
 	claims, err := s.keys.Parse(raw, s.now(), token.Refresh)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrTokenInvalid, err)
 	}
 	now := s.now()
-	retired := false
+	retired, reused := false, false
 	err = s.store.InTx(ctx, func(tx Tx) error {
 		stored, err := tx.StoredRefreshToken(ctx, HashToken(raw))
 		if errors.Is(err, ErrNotFound) {
@@ -25,11 +31,16 @@ func (s *Service) Logout(ctx context.Context, raw string) error {
 		} else if err != nil {
 			return fmt.Errorf("auth: logout: %w", err)
 		}
+		retired = stored.RetiredAt != nil
+		if retired && (stored.ExposedAt != nil || s.params.ReuseInterval <= 0 || now.After(stored.RetiredAt.Add(s.params.ReuseInterval))) {
+			reused = true
+			return s.revokeForReuse(ctx, tx, claims, "retired, and presented to logout", now)
+		}
 		if err := tx.RevokeSession(ctx, claims.SessionID, ReasonLogout, now); err != nil {
 			return fmt.Errorf("auth: logout: %w", err)
 		}
 		var detail string
-		if retired = stored.RetiredAt != nil; retired {
+		if retired {
 			detail = "with a retired refresh token"
 		}
 		return tx.RecordEvent(ctx, s.event(ctx, EventLogout, claims.UserID, claims.SessionID, detail))
@@ -37,7 +48,11 @@ func (s *Service) Logout(ctx context.Context, raw string) error {
 	if err != nil {
 		return err
 	}
-	if retired {
+	switch {
+	case reused:
+		s.log.WarnContext(ctx, "refresh token reuse detected; session revoked",
+			"user_id", claims.UserID, "session_id", claims.SessionID, "jti", claims.ID, "why", "retired, and presented to logout")
+	case retired:
 		// Logging out still ends the session, but a retired token in use is
 		// worth knowing about.
 		s.log.WarnContext(ctx, "logout with a retired refresh token",

@@ -327,3 +327,37 @@ func TestScheduledReplayGetsOnePairAtMost(t *testing.T) {
 		expectError(t, e.postAs(victimUA, "/auth/token/refresh/", map[string]string{"refresh": v.Refresh}), http.StatusUnauthorized, "token_reused")
 	})
 }
+
+// A thief that logs out with a token the victim has rotated beyond the grace
+// interval ends the session as reuse, not as a logout: the victim's next
+// refresh says token_reused, and the event names the thief. Within the grace
+// interval, a retired token is a tab racing its own refresh and logs out.
+func TestLogoutWithRetiredTokenIsReuse(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *apiEnv) {
+		e.createUser("loggedout@example.com", "pw-12345")
+		login := map[string]string{"email": "loggedout@example.com", "password": "pw-12345"}
+		v := decodePair(t, e.postAs(victimUA, "/auth/token/", login))
+		stolen := v.Refresh
+		v = decodePair(t, e.postAs(victimUA, "/auth/token/refresh/", map[string]string{"refresh": v.Refresh}))
+		e.clock.Advance(11 * time.Second)
+		if r := e.postAs(thiefUA, "/auth/logout/", map[string]string{"refresh": stolen}); r.status != http.StatusNoContent {
+			t.Fatalf("logout with the retired token: %d %s", r.status, r.body)
+		}
+		expectError(t, e.postAs(victimUA, "/auth/token/refresh/", map[string]string{"refresh": v.Refresh}), http.StatusUnauthorized, "token_reused")
+		ev := e.sessionEvents(sidOf(t, v))
+		if last := ev[len(ev)-1]; last.Kind != auth.EventRefreshReuse || last.Client.UserAgent != thiefUA {
+			t.Errorf("last event %+v, want the thief's reuse", last)
+		}
+
+		// A tab that lost the race logs out with the token just retired.
+		tab := decodePair(t, e.postAs(victimUA, "/auth/token/", login))
+		e.postAs(victimUA, "/auth/token/refresh/", map[string]string{"refresh": tab.Refresh})
+		e.clock.Advance(time.Second)
+		if r := e.postAs(victimUA, "/auth/logout/", map[string]string{"refresh": tab.Refresh}); r.status != http.StatusNoContent {
+			t.Fatalf("logout within the grace interval: %d %s", r.status, r.body)
+		}
+		if ev := e.sessionEvents(sidOf(t, tab)); ev[len(ev)-1].Kind != auth.EventLogout {
+			t.Errorf("last event %+v, want a logout", ev[len(ev)-1])
+		}
+	})
+}
