@@ -69,7 +69,8 @@ type Config struct {
 	// MetricsAddr is where Prometheus metrics are served; "" means off.
 	MetricsAddr string
 	// SessionCacheTTL is how long a replica may answer an authenticated
-	// request from its memory of the session (at most 1s; 0 turns it off).
+	// request from its memory of the session (at most 1s; 0 turns it off;
+	// off by default on SQLite).
 	SessionCacheTTL time.Duration
 
 	// Session security: token claims, key rollover, limits, the audit trail.
@@ -154,6 +155,17 @@ func (c Config) SQLitePath() string {
 	return ""
 }
 
+// defaultSessionCacheTTL is on (1s) for PostgreSQL, whose triggers tell
+// every replica of any writer's revocation, and off for SQLite, where a
+// command run beside the server (users deactivate, revoke-sessions) has no
+// way to tell it: its change must be seen by the very next request.
+func (c Config) defaultSessionCacheTTL() time.Duration {
+	if c.SQLitePath() != "" {
+		return 0
+	}
+	return time.Second
+}
+
 // Load reads the configuration through getenv (os.Getenv in production).
 func Load(getenv func(string) string) (Config, error) {
 	c := Config{
@@ -174,7 +186,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.RefreshTTL = r.duration("AUTH_REFRESH_TOKEN_TTL", 24*time.Hour, false)
 	c.ReuseInterval = r.duration("AUTH_REFRESH_REUSE_INTERVAL", 10*time.Second, true)
 	c.CleanupInterval = r.duration("AUTH_CLEANUP_INTERVAL", 10*time.Minute, false)
-	c.SessionCacheTTL = r.duration("AUTH_SESSION_CACHE_TTL", time.Second, true)
+	c.SessionCacheTTL = r.duration("AUTH_SESSION_CACHE_TTL", c.defaultSessionCacheTTL(), true)
 	c.MigrateOnStart = r.boolean("AUTH_MIGRATE_ON_START", c.SQLitePath() != "")
 	c.Password.MemoryKiB = uint32(r.integer("AUTH_ARGON2_MEMORY_KIB", int(c.Password.MemoryKiB), 8, 4*1024*1024))
 	c.Password.Iterations = uint32(r.integer("AUTH_ARGON2_ITERATIONS", int(c.Password.Iterations), 1, 100))

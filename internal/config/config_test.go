@@ -48,7 +48,7 @@ func TestLoadDefaults(t *testing.T) {
 		Password:        password.DefaultParams(),
 		MigrateOnStart:  true,
 		CleanupInterval: 10 * time.Minute,
-		SessionCacheTTL: time.Second,
+		SessionCacheTTL: 0, // SQLite: see TestSessionCacheDefaults
 		ShutdownTimeout: 15 * time.Second,
 		// Accounts: sign-up closed, events only logged.
 		EmailTokenTTL:     30 * time.Minute,
@@ -328,5 +328,24 @@ func TestLoadAccounts(t *testing.T) {
 	}
 	if c := load(t, map[string]string{"AUTH_SIGNUP": "closed"}); c.SignupOpen {
 		t.Error("AUTH_SIGNUP=closed opened sign-up")
+	}
+}
+
+// The session cache is on by default only where every writer's change
+// reaches it: PostgreSQL (LISTEN/NOTIFY), not SQLite, where `users
+// deactivate` run beside the server could not tell it.
+func TestSessionCacheDefaults(t *testing.T) {
+	for url, want := range map[string]time.Duration{
+		"":                               0,
+		"sqlite:/tmp/auth.db":            0,
+		"postgres://localhost/auth_test": time.Second,
+	} {
+		if got := load(t, map[string]string{"AUTH_DATABASE_URL": url, "AUTH_SECRET_KEY": secret32}).SessionCacheTTL; got != want {
+			t.Errorf("AUTH_DATABASE_URL=%q: session cache %s, want %s", url, got, want)
+		}
+	}
+	env := map[string]string{"AUTH_DATABASE_URL": "sqlite:/tmp/auth.db", "AUTH_SECRET_KEY": secret32, "AUTH_SESSION_CACHE_TTL": "500ms"}
+	if got := load(t, env).SessionCacheTTL; got != 500*time.Millisecond {
+		t.Errorf("set on SQLite: %s, want 500ms", got)
 	}
 }
