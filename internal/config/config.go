@@ -135,8 +135,10 @@ type Config struct {
 	ShutdownDrain time.Duration
 }
 
-// minWebhookKeyLen is the shortest webhook signing key accepted, in bytes.
-const minWebhookKeyLen = 32
+// minWebhookKeyLen is the shortest webhook signing key accepted, in bytes:
+// 128 bits, the HMAC key strength NIST SP 800-107 asks for, and below the
+// 24 random bytes of a Standard Webhooks (Svix) whsec_ secret.
+const minWebhookKeyLen = 16
 
 // Limits on the session settings: beyond them a setting is refused as weak.
 const (
@@ -248,7 +250,7 @@ func (c *Config) readAccounts(r *reader) {
 	}
 	if len(key) < minWebhookKeyLen {
 		r.fail("AUTH_EVENTS_WEBHOOK_SECRET", "is required with AUTH_EVENTS_WEBHOOK_URL and must hold at least %d bytes "+
-			"(for example `openssl rand -base64 48`, or whsec_ and the base64 of 32 random bytes)", minWebhookKeyLen)
+			"(for example `openssl rand -base64 48`, or whsec_ and the base64 of 24 or more random bytes)", minWebhookKeyLen)
 		return
 	}
 	c.WebhookKey = key
@@ -268,7 +270,7 @@ func (c *Config) loadSessionSecurity(r *reader) {
 	}
 	c.AllowLongTTL = r.boolean("AUTH_ALLOW_LONG_TTL", false)
 	c.AuditRetention = r.duration("AUTH_AUDIT_RETENTION", 90*24*time.Hour, false)
-	c.JWKSMaxAge = r.duration("AUTH_JWKS_MAX_AGE", 5*time.Minute, true)
+	c.JWKSMaxAge = r.duration("AUTH_JWKS_MAX_AGE", 5*time.Minute, false)
 }
 
 func (c Config) validate() error {

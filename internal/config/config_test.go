@@ -283,11 +283,12 @@ func TestLoadRejectsBadValues(t *testing.T) {
 		{name: "webhook URL not http", variable: "AUTH_EVENTS_WEBHOOK_URL", value: "ftp://notify/x", extra: map[string]string{"AUTH_EVENTS_WEBHOOK_SECRET": secret32}},
 		{name: "webhook URL relative", variable: "AUTH_EVENTS_WEBHOOK_URL", value: "/hooks", extra: map[string]string{"AUTH_EVENTS_WEBHOOK_SECRET": secret32}},
 		{name: "webhook URL without secret", variable: "AUTH_EVENTS_WEBHOOK_URL", value: "http://notify/hooks", wantErr: "AUTH_EVENTS_WEBHOOK_SECRET"},
-		{name: "webhook secret short", variable: "AUTH_EVENTS_WEBHOOK_SECRET", value: secret31, extra: map[string]string{"AUTH_EVENTS_WEBHOOK_URL": "http://notify/hooks"}},
+		{name: "webhook secret short", variable: "AUTH_EVENTS_WEBHOOK_SECRET", value: "0123456789abcde", extra: map[string]string{"AUTH_EVENTS_WEBHOOK_URL": "http://notify/hooks"}},
 		{name: "webhook whsec_ secret not base64", variable: "AUTH_EVENTS_WEBHOOK_SECRET", value: "whsec_!!!!", extra: map[string]string{"AUTH_EVENTS_WEBHOOK_URL": "http://notify/hooks"}},
-		{name: "webhook whsec_ secret short", variable: "AUTH_EVENTS_WEBHOOK_SECRET", value: "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3", extra: map[string]string{"AUTH_EVENTS_WEBHOOK_URL": "http://notify/hooks"}},
+		{name: "webhook whsec_ secret short", variable: "AUTH_EVENTS_WEBHOOK_SECRET", value: "whsec_MDEyMzQ1Njc4OWFiY2Rl", extra: map[string]string{"AUTH_EVENTS_WEBHOOK_URL": "http://notify/hooks"}},
 		{name: "webhook secret without URL", variable: "AUTH_EVENTS_WEBHOOK_SECRET", value: secret32},
 		{name: "session cache over a second", variable: "AUTH_SESSION_CACHE_TTL", value: "2s"},
+		{name: "JWKS max-age zero", variable: "AUTH_JWKS_MAX_AGE", value: "0s"},
 		{name: "metrics address without port", variable: "AUTH_METRICS_ADDR", value: "localhost"},
 		{name: "metrics address bad port", variable: "AUTH_METRICS_ADDR", value: ":99999"},
 	}
@@ -325,6 +326,16 @@ func TestLoadAccounts(t *testing.T) {
 	})
 	if string(c.WebhookKey) != secret32 {
 		t.Errorf("whsec_ key = %q, want %q", c.WebhookKey, secret32)
+	}
+	// The shortest keys accepted: 16 bytes, and a Svix-style secret of 24.
+	for secret, want := range map[string]string{
+		"0123456789abcdef":                       "0123456789abcdef",
+		"whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3": "0123456789abcdef01234567",
+	} {
+		c = load(t, map[string]string{"AUTH_EVENTS_WEBHOOK_URL": "http://notify/hooks", "AUTH_EVENTS_WEBHOOK_SECRET": secret})
+		if string(c.WebhookKey) != want {
+			t.Errorf("AUTH_EVENTS_WEBHOOK_SECRET=%s: key %q, want %q", secret, c.WebhookKey, want)
+		}
 	}
 	if c := load(t, map[string]string{"AUTH_SIGNUP": "closed"}); c.SignupOpen {
 		t.Error("AUTH_SIGNUP=closed opened sign-up")

@@ -21,6 +21,14 @@ var placeholderSecrets = []string{
 	"devsecret", "notasecret", "pleasechangeme", "djangoinsecure",
 }
 
+// placeholderPrefixes begin the values that tell the reader to put a real
+// secret there ("change-me-in-production", "your-secret-key-here-…"):
+// refused whatever follows, since a random secret never starts so.
+var placeholderPrefixes = []string{
+	"changeme", "changethis", "replaceme", "replacethis", "yoursecret", "pleasechangeme", "putyour", "insertyour",
+	"notasecret", "insecure",
+}
+
 // checkSecret refuses an HS256 secret that is too short, has too few
 // different bytes, or is a well-known placeholder, naming the variable and
 // never echoing the secret.
@@ -49,7 +57,8 @@ func checkSecret(variable string, secret []byte) error {
 }
 
 // isPlaceholder reports whether s, lower-cased and with everything but
-// letters and digits removed, is a placeholder or a repetition of one.
+// letters and digits removed, is a placeholder or a repetition of one, or
+// starts with one of placeholderPrefixes.
 func isPlaceholder(s string) bool {
 	var b strings.Builder
 	for _, r := range strings.ToLower(s) {
@@ -58,6 +67,11 @@ func isPlaceholder(s string) bool {
 		}
 	}
 	folded := b.String()
+	for _, p := range placeholderPrefixes {
+		if strings.HasPrefix(folded, p) {
+			return true
+		}
+	}
 	for _, p := range placeholderSecrets {
 		if folded != "" && len(folded)%len(p) == 0 && strings.Repeat(p, len(folded)/len(p)) == folded {
 			return true

@@ -27,6 +27,8 @@ func TestWeakSecretsAreRefused(t *testing.T) {
 		"your-secret-key repeated":        strings.Repeat("your-secret-key-", 3),
 		"SECRET repeated with separators": strings.Repeat("Secret_", 6),
 		"jwt.io's placeholder repeated":   strings.Repeat("your-256-bit-secret", 2),
+		"change me, then anything":        "change-me-in-production-0123456789abcdefXYZ",
+		"your secret key here":            "your-secret-key-here-0123456789-abcdefghijklm",
 		"Django development key":          "django-insecure-x2!k8#q@_4)f0^w9c&v7b$n6m5l3j1h-z=p+o*i(u",
 		"Django development key, upper":   "DJANGO-INSECURE-x2!k8#q@_4)f0^w9c&v7b$n6m5l3j1h-z=p+o*i(u",
 	}
