@@ -281,6 +281,13 @@ func keygen(e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if info, err := os.Lstat(*out); err == nil && info.Mode().IsRegular() && info.Size() == 0 {
+		// An empty file, such as mktemp's, holds no key to lose: it is
+		// replaced by one created 0600, whatever its own mode was.
+		if err := os.Remove(*out); err != nil {
+			return fmt.Errorf("keygen: %w", err)
+		}
+	}
 	if err := createExclusive(*out, pem); errors.Is(err, os.ErrExist) {
 		return fmt.Errorf("keygen: %s exists; refusing to overwrite a key", *out)
 	} else if err != nil {

@@ -124,6 +124,18 @@ func TestKeygenOut(t *testing.T) {
 	if again, _ := os.ReadFile(path); !bytes.Equal(again, pem) {
 		t.Error("an existing key file was overwritten")
 	}
+
+	// An empty file (mktemp's) holds no key: it is replaced, mode 0600.
+	empty := filepath.Join(dir, "empty.pem")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := call(t, envMap(), "keygen", "--alg", "ES256", "--out", empty); err != nil {
+		t.Fatalf("keygen --out an empty file: %v", err)
+	}
+	if info, err := os.Stat(empty); err != nil || info.Mode().Perm() != 0o600 || info.Size() == 0 {
+		t.Errorf("the empty file after keygen: %v, %v", info, err)
+	}
 }
 
 // serve signs with the key AUTH_JWT_SIGNING_KEY_ID names, publishes every
