@@ -81,9 +81,12 @@ func serve(ctx context.Context, e env, args []string) error {
 	}
 	drain := &httpapi.Drain{}
 	opts := httpapi.Options{
-		Log:                log,
-		JWKSMaxAge:         cfg.JWKSMaxAge,
-		RefreshCookie:      httpapi.RefreshCookie{Enabled: cfg.RefreshCookie, Insecure: cfg.CookieInsecure, MaxAge: cfg.RefreshTTL},
+		Log:        log,
+		JWKSMaxAge: cfg.JWKSMaxAge,
+		RefreshCookie: httpapi.RefreshCookie{
+			Enabled: cfg.RefreshCookie, Insecure: cfg.CookieInsecure, MaxAge: cfg.RefreshTTL,
+			Name: cfg.CookieName, SameSite: sameSite[cfg.CookieSameSite],
+		},
 		CORSAllowedOrigins: cfg.CORSAllowedOrigins,
 		TrustedProxies:     cfg.TrustedProxies,
 		RequestTimeout:     cfg.RequestTimeout,
@@ -134,7 +137,7 @@ func serve(ctx context.Context, e env, args []string) error {
 	log.Info("listening", "addr", ln.Addr().String(), "algorithm", keys.Algorithm(),
 		"access_ttl", cfg.AccessTTL.String(), "refresh_ttl", cfg.RefreshTTL.String(),
 		"refresh_reuse_interval", cfg.ReuseInterval.String(), "jwt_leeway", cfg.JWTLeeway.String(), "signup_open", cfg.SignupOpen,
-		"refresh_cookie", cfg.RefreshCookie, "cors_allowed_origins", cfg.CORSAllowedOrigins,
+		"refresh_cookie", cfg.RefreshCookie, "cookie_name", cfg.CookieName, "cookie_samesite", cfg.CookieSameSite, "cors_allowed_origins", cfg.CORSAllowedOrigins,
 		"hash_memory_mib", cfg.HashMemoryMiB, "trusted_proxies", len(cfg.TrustedProxies))
 	if cfg.RefreshCookie && cfg.CookieInsecure {
 		log.Warn("the refresh cookie is not Secure (AUTH_COOKIE_SECURE=false): for development over plain HTTP only")
@@ -251,4 +254,11 @@ func cleanupLoop(ctx context.Context, svc *auth.Service, interval time.Duration,
 			}
 		}
 	}
+}
+
+// sameSite maps AUTH_COOKIE_SAMESITE's values, which config has checked.
+var sameSite = map[string]http.SameSite{
+	"strict": http.SameSiteStrictMode,
+	"lax":    http.SameSiteLaxMode,
+	"none":   http.SameSiteNoneMode,
 }

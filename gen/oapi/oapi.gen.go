@@ -601,7 +601,9 @@ type LogoutParams struct {
 	XTokenTransport *TokenTransport `json:"X-Token-Transport,omitempty"`
 
 	// RefreshCookie The refresh token, when the body has none (cookie transport). Named `refresh` where the
-	// deployment sets `AUTH_COOKIE_SECURE=false`.
+	// deployment sets `AUTH_COOKIE_SECURE=false`, or as it sets `AUTH_COOKIE_NAME`. Using it
+	// needs `X-Token-Transport: cookie` and an allowed `Origin` (else 403 `csrf_failed`); a
+	// 401 clears it.
 	RefreshCookie *RefreshCookie `form:"__Host-refresh,omitempty" json:"__Host-refresh,omitempty"`
 }
 
@@ -623,7 +625,9 @@ type RefreshTokenParams struct {
 	XTokenTransport *TokenTransport `json:"X-Token-Transport,omitempty"`
 
 	// RefreshCookie The refresh token, when the body has none (cookie transport). Named `refresh` where the
-	// deployment sets `AUTH_COOKIE_SECURE=false`.
+	// deployment sets `AUTH_COOKIE_SECURE=false`, or as it sets `AUTH_COOKIE_NAME`. Using it
+	// needs `X-Token-Transport: cookie` and an allowed `Origin` (else 403 `csrf_failed`); a
+	// 401 clears it.
 	RefreshCookie *RefreshCookie `form:"__Host-refresh,omitempty" json:"__Host-refresh,omitempty"`
 }
 

@@ -861,9 +861,9 @@ export interface components {
         };
         /**
          * @description A request in the cookie transport that a browser on another site could have forged: the
-         *     refresh cookie without `X-Token-Transport: cookie`, or an `Origin` that is neither allowed
-         *     (`AUTH_CORS_ALLOWED_ORIGINS`) nor the service's own, or no `Origin` and
-         *     `Sec-Fetch-Site: cross-site`.
+         *     refresh cookie without `X-Token-Transport: cookie` or without an `Origin`, or an `Origin`
+         *     that is neither allowed (`AUTH_CORS_ALLOWED_ORIGINS`) nor the service's own, or (at a
+         *     login) no `Origin` and `Sec-Fetch-Site: cross-site`.
          */
         CSRFFailed: {
             headers: {
@@ -1039,7 +1039,9 @@ export interface components {
         TokenTransport: components["schemas"]["TokenTransport"];
         /**
          * @description The refresh token, when the body has none (cookie transport). Named `refresh` where the
-         *     deployment sets `AUTH_COOKIE_SECURE=false`.
+         *     deployment sets `AUTH_COOKIE_SECURE=false`, or as it sets `AUTH_COOKIE_NAME`. Using it
+         *     needs `X-Token-Transport: cookie` and an allowed `Origin` (else 403 `csrf_failed`); a
+         *     401 clears it.
          */
         RefreshCookie: string;
     };
@@ -1161,7 +1163,9 @@ export interface operations {
             cookie?: {
                 /**
                  * @description The refresh token, when the body has none (cookie transport). Named `refresh` where the
-                 *     deployment sets `AUTH_COOKIE_SECURE=false`.
+                 *     deployment sets `AUTH_COOKIE_SECURE=false`, or as it sets `AUTH_COOKIE_NAME`. Using it
+                 *     needs `X-Token-Transport: cookie` and an allowed `Origin` (else 403 `csrf_failed`); a
+                 *     401 clears it.
                  */
                 "__Host-refresh"?: components["parameters"]["RefreshCookie"];
             };
@@ -1242,7 +1246,9 @@ export interface operations {
             cookie?: {
                 /**
                  * @description The refresh token, when the body has none (cookie transport). Named `refresh` where the
-                 *     deployment sets `AUTH_COOKIE_SECURE=false`.
+                 *     deployment sets `AUTH_COOKIE_SECURE=false`, or as it sets `AUTH_COOKIE_NAME`. Using it
+                 *     needs `X-Token-Transport: cookie` and an allowed `Origin` (else 403 `csrf_failed`); a
+                 *     401 clears it.
                  */
                 "__Host-refresh"?: components["parameters"]["RefreshCookie"];
             };

@@ -50,3 +50,39 @@ func TestLoadRejectsBadOrigins(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadCookieNameAndSameSite(t *testing.T) {
+	for _, tt := range []struct {
+		env            map[string]string
+		name, sameSite string
+	}{
+		{map[string]string{}, "__Host-refresh", "strict"},
+		{map[string]string{"AUTH_COOKIE_SECURE": "false"}, "refresh", "strict"},
+		{map[string]string{"AUTH_COOKIE_NAME": "__Host-shop_rt", "AUTH_COOKIE_SAMESITE": "Lax"}, "__Host-shop_rt", "lax"},
+		{map[string]string{"AUTH_COOKIE_SECURE": "false", "AUTH_COOKIE_NAME": "dev_rt"}, "dev_rt", "strict"},
+		{map[string]string{"AUTH_COOKIE_SAMESITE": "none"}, "__Host-refresh", "none"},
+	} {
+		c := load(t, tt.env)
+		if c.CookieName != tt.name || c.CookieSameSite != tt.sameSite {
+			t.Errorf("%v: cookie %q, SameSite %q; want %q, %q", tt.env, c.CookieName, c.CookieSameSite, tt.name, tt.sameSite)
+		}
+	}
+	for _, env := range []map[string]string{
+		{"AUTH_COOKIE_NAME": "bad name"},
+		{"AUTH_COOKIE_NAME": "rt;path=/x"},
+		{"AUTH_COOKIE_SECURE": "false", "AUTH_COOKIE_NAME": "__Host-refresh"},
+		{"AUTH_COOKIE_SECURE": "false", "AUTH_COOKIE_NAME": "__Secure-refresh"},
+		{"AUTH_COOKIE_SAMESITE": "sometimes"},
+		{"AUTH_COOKIE_SECURE": "false", "AUTH_COOKIE_SAMESITE": "none"},
+	} {
+		var name string
+		for k := range env {
+			if k != "AUTH_COOKIE_SECURE" {
+				name = k
+			}
+		}
+		if _, err := config.Load(getenv(env)); err == nil || !strings.HasPrefix(err.Error(), name) {
+			t.Errorf("%v: %v, want an error naming %s", env, err, name)
+		}
+	}
+}

@@ -102,6 +102,11 @@ type Config struct {
 	RefreshCookie      bool
 	CookieInsecure     bool
 	CORSAllowedOrigins []string
+	// CookieName (AUTH_COOKIE_NAME) is the refresh cookie's name:
+	// __Host-refresh by default, refresh without Secure. CookieSameSite
+	// (AUTH_COOKIE_SAMESITE) is strict (the default), lax or none.
+	CookieName     string
+	CookieSameSite string
 
 	// Abuse resistance and failure behaviour (README, "Abuse and failure
 	// behaviour"); read by readAbuse.
@@ -198,6 +203,7 @@ func Load(getenv func(string) string) (Config, error) {
 	// Browser clients: the refresh cookie and CORS.
 	c.RefreshCookie = r.boolean("AUTH_REFRESH_COOKIE", false)
 	c.CookieInsecure = !r.boolean("AUTH_COOKIE_SECURE", true)
+	c.CookieName, c.CookieSameSite = r.cookie(!c.CookieInsecure)
 	c.CORSAllowedOrigins = r.origins("AUTH_CORS_ALLOWED_ORIGINS")
 	c.readAbuse(&r)
 	if files := getenv("AUTH_JWT_PRIVATE_KEYS"); files != "" {

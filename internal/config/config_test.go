@@ -56,6 +56,8 @@ func TestLoadDefaults(t *testing.T) {
 		JWTLeeway:         30 * time.Second,
 		AuditRetention:    90 * 24 * time.Hour,
 		JWKSMaxAge:        5 * time.Minute,
+		CookieName:        "__Host-refresh",
+		CookieSameSite:    "strict",
 
 		Throttle: auth.ThrottleParams{
 			MaxFailures: 5, AccountMaxFailures: 100, AddressMaxFailures: 50,

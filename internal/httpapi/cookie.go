@@ -25,12 +25,14 @@ import (
 //     cookie is used. A cross-site form cannot set a header, and a
 //     cross-origin script can only after a CORS preflight, which only the
 //     allowed origins pass (OWASP CSRF cheat sheet, "custom request headers").
-//   - The Origin: when present it must be an allowed origin
-//     (AUTH_CORS_ALLOWED_ORIGINS) or the service's own (its host equals the
-//     Host the request was sent to). Without Origin, which browsers send on
-//     every cross-origin and, today, every same-origin POST, only
-//     Sec-Fetch-Site: cross-site is refused: clients that are not browsers
-//     send neither.
+//   - The Origin: it must be an allowed origin (AUTH_CORS_ALLOWED_ORIGINS)
+//     or the service's own (its host equals the Host the request was sent
+//     to). A refresh or logout with the cookie must send one: browsers send
+//     Origin on every cross-origin and every same-origin POST, so only
+//     something that is not a browser omits it, and the cookie is a
+//     browser's. A login asking for the cookie is checked only when it has
+//     an Origin (a cross-site Sec-Fetch-Site without one is refused): it
+//     presents no cookie, so there is nothing to forge.
 //
 // A body token always wins over the cookie and needs none of this: a forger
 // cannot know it.
@@ -66,6 +68,12 @@ type RefreshCookie struct {
 	// Insecure drops Secure and the __Host- prefix, for development without
 	// HTTPS (AUTH_COOKIE_SECURE=false).
 	Insecure bool
+	// Name is the cookie's name (AUTH_COOKIE_NAME); "" is __Host-refresh,
+	// or refresh when Insecure.
+	Name string
+	// SameSite is the cookie's SameSite attribute (AUTH_COOKIE_SAMESITE);
+	// the zero value is Strict.
+	SameSite http.SameSite
 	// MaxAge is how long the browser keeps the cookie: the refresh token's
 	// lifetime, renewed by every refresh.
 	MaxAge time.Duration
@@ -80,9 +88,16 @@ type cookieTransport struct {
 }
 
 func newCookieTransport(c RefreshCookie, origins map[string]bool) *cookieTransport {
-	name := secureCookieName
-	if c.Insecure {
+	name := c.Name
+	switch {
+	case name != "":
+	case c.Insecure:
 		name = insecureCookieName
+	default:
+		name = secureCookieName
+	}
+	if c.SameSite == 0 || c.SameSite == http.SameSiteDefaultMode {
+		c.SameSite = http.SameSiteStrictMode
 	}
 	return &cookieTransport{RefreshCookie: c, name: name, origins: origins}
 }
@@ -128,27 +143,49 @@ func (c *cookieTransport) chosen(ctx context.Context, header *oapi.TokenTranspor
 	return true, c.checkOrigin(browserFrom(ctx))
 }
 
-// refreshToken returns the refresh token a refresh or logout presents, and
-// whether it chose the cookie transport (chosen's checks apply). The body's
-// token (body may be nil) wins; else the cookie's, which needs the cookie
-// transport chosen: the custom header is the CSRF defence.
-func (c *cookieTransport) refreshToken(ctx context.Context, header *oapi.TokenTransport, body *oapi.RefreshRequest) (raw string, cookie bool, err error) {
-	cookie, err = c.chosen(ctx, header)
-	switch jar := browserFrom(ctx).cookie; {
+// presented is the refresh token of a refresh or logout.
+type presented struct {
+	raw string
+	// cookie: the request chose the cookie transport (chosen's checks
+	// passed), so the answer goes in the cookie.
+	cookie bool
+	// fromJar: the token is the cookie's, not the body's.
+	fromJar bool
+}
+
+// refreshToken returns the refresh token a refresh or logout presents. The
+// body's token (body may be nil) wins; else the cookie's, which needs the
+// cookie transport chosen (the custom header is the CSRF defence) and an
+// Origin, which checkOrigin has found allowed.
+func (c *cookieTransport) refreshToken(ctx context.Context, header *oapi.TokenTransport, body *oapi.RefreshRequest) (presented, error) {
+	cookie, err := c.chosen(ctx, header)
+	switch b := browserFrom(ctx); {
 	case err != nil:
-		return "", false, err
+		return presented{}, err
 	case body != nil && body.Refresh != "":
-		return body.Refresh, cookie, nil
+		return presented{raw: body.Refresh, cookie: cookie}, nil
 	case !c.Enabled:
 		// As before the cookie transport existed: DRF's field error.
-		return "", false, fieldErrors{"refresh": {"This field is required."}}
-	case jar == "":
-		return "", false, errRefreshRequired
+		return presented{}, fieldErrors{"refresh": {"This field is required."}}
+	case b.cookie == "":
+		return presented{}, errRefreshRequired
 	case !cookie:
-		return "", false, withDetail(errCSRF, "The refresh cookie needs the X-Token-Transport: cookie header.")
+		return presented{}, withDetail(errCSRF, "The refresh cookie needs the X-Token-Transport: cookie header.")
+	case b.origin == "":
+		return presented{}, withDetail(errCSRF, "The refresh cookie needs an Origin header, which browsers send; see AUTH_CORS_ALLOWED_ORIGINS.")
 	default:
-		return jar, true, nil
+		return presented{raw: b.cookie, cookie: true, fromJar: true}, nil
 	}
+}
+
+// failed is err, the failure of a refresh or logout that presented p: when
+// the token was the cookie's, a 401 also clears the cookie, so that the
+// browser stops sending a token that will never work again.
+func (c *cookieTransport) failed(p presented, err error) error {
+	if !p.fromJar {
+		return err
+	}
+	return clearingCookie{error: err, setCookie: *c.cleared()}
 }
 
 // checkOrigin refuses a request whose Origin is neither allowed nor the
@@ -197,6 +234,6 @@ func (c *cookieTransport) cleared() *string {
 func (c *cookieTransport) cookie(value string, maxAge int) *http.Cookie {
 	return &http.Cookie{
 		Name: c.name, Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, Secure: !c.Insecure, SameSite: http.SameSiteStrictMode,
+		HttpOnly: true, Secure: !c.Insecure, SameSite: c.SameSite,
 	}
 }

@@ -60,6 +60,12 @@ func accessOnly(t *testing.T, resp response) string {
 // with the attributes of the cookie transport, and returns its value.
 func refreshCookie(t *testing.T, resp response, name string, secure bool) string {
 	t.Helper()
+	return refreshCookieSameSite(t, resp, name, secure, http.SameSiteStrictMode)
+}
+
+// refreshCookieSameSite is refreshCookie for another SameSite attribute.
+func refreshCookieSameSite(t *testing.T, resp response, name string, secure bool, sameSite http.SameSite) string {
+	t.Helper()
 	set := resp.header.Values("Set-Cookie")
 	if len(set) != 1 {
 		t.Fatalf("Set-Cookie = %q, want one cookie", set)
@@ -69,8 +75,8 @@ func refreshCookie(t *testing.T, resp response, name string, secure bool) string
 		t.Fatalf("Set-Cookie %q: %v", set[0], err)
 	}
 	if c.Name != name || c.Path != "/" || c.Domain != "" || !c.HttpOnly || c.Secure != secure ||
-		c.SameSite != http.SameSiteStrictMode || c.MaxAge != 86400 {
-		t.Fatalf("Set-Cookie %q: want %s, Path=/, no Domain, HttpOnly, Secure %t, SameSite=Strict, Max-Age=86400", set[0], name, secure)
+		c.SameSite != sameSite || c.MaxAge != 86400 {
+		t.Fatalf("Set-Cookie %q: want %s, Path=/, no Domain, HttpOnly, Secure %t, SameSite %v, Max-Age=86400", set[0], name, secure, sameSite)
 	}
 	if decodeClaims(t, c.Value)["token_type"] != "refresh" {
 		t.Fatalf("the cookie does not hold a refresh token")
@@ -139,6 +145,9 @@ func TestCookieTransportRefusesCrossSiteRequests(t *testing.T) {
 			{"Origin of the allowed host on another port", map[string]string{"Cookie": "__Host-refresh=" + refresh, "X-Token-Transport": "cookie", "Origin": shopOrigin + ":8443"}},
 			{"opaque Origin null", map[string]string{"Cookie": "__Host-refresh=" + refresh, "X-Token-Transport": "cookie", "Origin": "null"}},
 			{"no Origin, Sec-Fetch-Site: cross-site", map[string]string{"Cookie": "__Host-refresh=" + refresh, "X-Token-Transport": "cookie", "Sec-Fetch-Site": "cross-site"}},
+			// The cookie is a browser's, and browsers send Origin on every POST.
+			{"no Origin, Sec-Fetch-Site: same-origin", map[string]string{"Cookie": "__Host-refresh=" + refresh, "X-Token-Transport": "cookie", "Sec-Fetch-Site": "same-origin"}},
+			{"no Origin at all", map[string]string{"Cookie": "__Host-refresh=" + refresh, "X-Token-Transport": "cookie"}},
 		}
 		for _, path := range []string{"/auth/token/refresh/", "/auth/logout/"} {
 			for _, c := range refused {
@@ -163,8 +172,6 @@ func TestCookieTransportRefusesCrossSiteRequests(t *testing.T) {
 		}{
 			{"allowed Origin", cookieHeaders("")},
 			{"the service's own Origin", map[string]string{"X-Token-Transport": "cookie", "Origin": ownOrigin}},
-			{"no Origin, Sec-Fetch-Site: same-origin", map[string]string{"X-Token-Transport": "cookie", "Sec-Fetch-Site": "same-origin"}},
-			{"no Origin, no Sec-Fetch-Site (not a browser)", map[string]string{"X-Token-Transport": "cookie"}},
 		}
 		for _, c := range accepted {
 			c.header["Cookie"] = "__Host-refresh=" + refresh
@@ -259,5 +266,66 @@ func TestCookieTransportInsecureForDevelopment(t *testing.T) {
 		h["Cookie"] = "refresh=" + refresh
 		resp = e.request(http.MethodPost, "/auth/token/refresh/", "", "", h)
 		refreshCookie(t, resp, "refresh", false)
+	})
+}
+
+// A cookie whose token fails for good (401) is cleared, so that the browser
+// stops sending it; a refusal that is not about the token leaves it.
+func TestCookieTransportClearsADeadCookie(t *testing.T) {
+	eachStoreWith(t, cookieOptions, func(t *testing.T, e *apiEnv) {
+		e.createUser("dead@example.com", "pw-12345")
+		_, refresh := e.loginCookie("dead@example.com", "pw-12345")
+		cleared := func(resp response) bool {
+			c, err := http.ParseSetCookie(resp.header.Get("Set-Cookie"))
+			return err == nil && c.Name == "__Host-refresh" && c.Value == "" && c.MaxAge == -1
+		}
+		for _, path := range []string{"/auth/token/refresh/", "/auth/logout/"} {
+			resp := e.request(http.MethodPost, path, "", "", cookieHeaders("not-a-token"))
+			expectError(t, resp, http.StatusUnauthorized, "token_not_valid")
+			if !cleared(resp) {
+				t.Errorf("%s with a dead cookie: Set-Cookie %q, want it cleared", path, resp.header.Get("Set-Cookie"))
+			}
+		}
+		// A bad body token leaves the cookie alone: it may still work.
+		resp := e.request(http.MethodPost, "/auth/token/refresh/", "application/json",
+			jsonBody(map[string]string{"refresh": "not-a-token"}), cookieHeaders(refresh))
+		expectError(t, resp, http.StatusUnauthorized, "token_not_valid")
+		if resp.header.Get("Set-Cookie") != "" {
+			t.Errorf("a failed body token touched the cookie: %q", resp.header.Get("Set-Cookie"))
+		}
+		// A CSRF refusal leaves it too.
+		resp = e.request(http.MethodPost, "/auth/token/refresh/", "", "", map[string]string{"Cookie": "__Host-refresh=" + refresh, "X-Token-Transport": "cookie", "Origin": "https://evil.example"})
+		expectError(t, resp, http.StatusForbidden, "csrf_failed")
+		if resp.header.Get("Set-Cookie") != "" {
+			t.Errorf("a refused request touched the cookie: %q", resp.header.Get("Set-Cookie"))
+		}
+		// The retired cookie, beyond the grace interval: reuse, and cleared.
+		refreshCookie(t, e.request(http.MethodPost, "/auth/token/refresh/", "", "", cookieHeaders(refresh)), "__Host-refresh", true)
+		e.clock.Advance(11 * time.Second)
+		resp = e.request(http.MethodPost, "/auth/token/refresh/", "", "", cookieHeaders(refresh))
+		expectError(t, resp, http.StatusUnauthorized, "token_reused")
+		if !cleared(resp) {
+			t.Errorf("reuse with the cookie: Set-Cookie %q, want it cleared", resp.header.Get("Set-Cookie"))
+		}
+	})
+}
+
+// The cookie's name and SameSite are the deployment's (AUTH_COOKIE_NAME,
+// AUTH_COOKIE_SAMESITE), and only the configured name is read.
+func TestCookieTransportNameAndSameSite(t *testing.T) {
+	opts := cookieOptions
+	opts.RefreshCookie.Name = "__Host-shop_rt"
+	opts.RefreshCookie.SameSite = http.SameSiteLaxMode
+	eachStoreWith(t, opts, func(t *testing.T, e *apiEnv) {
+		e.createUser("named@example.com", "pw-12345")
+		resp := e.request(http.MethodPost, "/auth/token/", "application/json",
+			jsonBody(map[string]string{"email": "named@example.com", "password": "pw-12345"}), cookieHeaders(""))
+		refresh := refreshCookieSameSite(t, resp, "__Host-shop_rt", true, http.SameSiteLaxMode)
+
+		h := cookieHeaders(refresh) // the default name: not this deployment's cookie
+		expectError(t, e.request(http.MethodPost, "/auth/token/refresh/", "", "", h), http.StatusBadRequest, "invalid")
+		h["Cookie"] = "__Host-shop_rt=" + refresh
+		resp = e.request(http.MethodPost, "/auth/token/refresh/", "", "", h)
+		refreshCookieSameSite(t, resp, "__Host-shop_rt", true, http.SameSiteLaxMode)
 	})
 }

@@ -109,6 +109,16 @@ func (d detailed) Unwrap() error { return d.error }
 // withDetail returns err, answered with detail instead of its row's.
 func withDetail(err error, detail string) error { return detailed{err, detail} }
 
+// clearingCookie answers a 401 with a Set-Cookie that clears the refresh
+// cookie whose token failed (other statuses leave it: the token may still
+// work once the database is back).
+type clearingCookie struct {
+	error
+	setCookie string
+}
+
+func (c clearingCookie) Unwrap() error { return c.error }
+
 // fieldErrors is an invalid request with the messages of each faulty field
 // (DRF's shape); it answers as errInvalid.
 type fieldErrors map[string][]string
@@ -179,6 +189,10 @@ func writeError(w http.ResponseWriter, err error) {
 	}
 	if row.status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", wwwAuthenticate)
+		var cc clearingCookie
+		if errors.As(err, &cc) {
+			w.Header().Add("Set-Cookie", cc.setCookie)
+		}
 	}
 	wait := retryAfter[row.err]
 	var throttled *auth.ThrottledError

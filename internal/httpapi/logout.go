@@ -10,15 +10,15 @@ import (
 // cookie's; in the cookie transport it also clears the cookie.
 func (h *Handler) Logout(ctx context.Context, req oapi.LogoutRequestObject) (oapi.LogoutResponseObject, error) {
 	// A LogoutRequest is a RefreshRequest by another name: {"refresh"}.
-	raw, cookie, err := h.cookies.refreshToken(ctx, req.Params.XTokenTransport, (*oapi.RefreshRequest)(req.Body))
+	p, err := h.cookies.refreshToken(ctx, req.Params.XTokenTransport, (*oapi.RefreshRequest)(req.Body))
 	if err != nil {
 		return nil, err
 	}
-	if err := h.auth.Logout(ctx, raw); err != nil {
-		return nil, err
+	if err := h.auth.Logout(ctx, p.raw); err != nil {
+		return nil, h.cookies.failed(p, err)
 	}
 	var resp oapi.Logout204Response
-	if cookie {
+	if p.cookie {
 		resp.Headers.SetCookie = h.cookies.cleared()
 	}
 	return resp, nil

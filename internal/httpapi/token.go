@@ -26,15 +26,15 @@ func (h *Handler) ObtainToken(ctx context.Context, req oapi.ObtainTokenRequestOb
 // RefreshToken rotates a refresh token, the body's or the cookie's, into a
 // new pair of the same session.
 func (h *Handler) RefreshToken(ctx context.Context, req oapi.RefreshTokenRequestObject) (oapi.RefreshTokenResponseObject, error) {
-	raw, cookie, err := h.cookies.refreshToken(ctx, req.Params.XTokenTransport, req.Body)
+	p, err := h.cookies.refreshToken(ctx, req.Params.XTokenTransport, req.Body)
 	if err != nil {
 		return nil, err
 	}
-	pair, err := h.auth.Rotate(ctx, raw)
+	pair, err := h.auth.Rotate(ctx, p.raw)
 	if err != nil {
-		return nil, err
+		return nil, h.cookies.failed(p, err)
 	}
-	body, setCookie, err := h.cookies.tokenResponse(pair, cookie)
+	body, setCookie, err := h.cookies.tokenResponse(pair, p.cookie)
 	if err != nil {
 		return nil, err
 	}

@@ -17,12 +17,16 @@ import { startService, type RunningService } from "./service.js";
 const EMAIL = "session@example.com";
 const PASSWORD = "session-password-1";
 
-/** A cookie jar shared by the "tabs" of one browser, in front of fetch. */
+/**
+ * A cookie jar shared by the "tabs" of one browser, in front of fetch. Like a browser, it sends
+ * the page's Origin (here the service's own) on every POST, which the cookie transport requires.
+ */
 function cookieJarFetch(inner: typeof fetch) {
   const jar = new Map<string, string>();
   const wrapped = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const request = new Request(input, init);
     const headers = new Headers(request.headers);
+    if (request.method === "POST") headers.set("Origin", new URL(request.url).origin);
     if (request.credentials === "include" && jar.size > 0) {
       headers.set("Cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
     }
