@@ -119,6 +119,11 @@ func TestComposeServices(t *testing.T) {
 			t.Errorf("%s is not passed to auth-service", name)
 		}
 	}
+	for _, name := range configVariables(t) {
+		if _, ok := svc.Environment[name]; !ok && name != "AUTH_SUPERUSER_PASSWORD" && name != "AUTH_USER_PASSWORD" {
+			t.Errorf("%s, which the service reads, is not passed to auth-service: setting it in the shell would do nothing", name)
+		}
+	}
 	if v, _ := envValue(svc, "AUTH_SIGNUP"); v != "open" {
 		t.Errorf("AUTH_SIGNUP %q, want open: the shop's customers sign themselves up", v)
 	}
@@ -333,4 +338,39 @@ func TestSecretDefaultsCatchesEverySpelling(t *testing.T) {
 			t.Errorf("secretDefaults(%q) flags it: %v, want %v", s, got, bad)
 		}
 	}
+}
+
+// configVariables are the AUTH_ variables the service's code reads: every
+// "AUTH_…" string literal of internal/config and cmd/auth-service, tests
+// left out.
+func configVariables(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	for _, dir := range []string{"../internal/config", "../cmd/auth-service"} {
+		matches, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, matches...)
+	}
+	literal := regexp.MustCompile(`"(AUTH_[A-Z0-9_]+)"`)
+	var names []string
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range literal.FindAllStringSubmatch(string(src), -1) {
+			if !slices.Contains(names, m[1]) {
+				names = append(names, m[1])
+			}
+		}
+	}
+	if len(names) < 40 {
+		t.Fatalf("found only %d AUTH_ variables in %v: has the configuration moved?", len(names), files)
+	}
+	return names
 }

@@ -123,7 +123,12 @@ check_serving() {
 	wait_serving "$ctr" "$port"
 
 	check_endpoint "$ctr" "$port" GET /auth/health/ 200 '"auth-service-up"' >/dev/null
-	# The readiness endpoint goes here once it exists: one more check_endpoint line.
+	# Readiness: the database answers and the process is not draining.
+	check_endpoint "$ctr" "$port" GET /auth/ready/ 200 '"ready"' >/dev/null
+	# The readiness form of the healthcheck command, as compose's healthcheck runs it.
+	"${podman[@]}" exec "$ctr" auth-service healthcheck --ready >"$workdir/ready.log" 2>&1 ||
+		{ cat "$workdir/ready.log" >&2; fail "auth-service healthcheck --ready through exec" "$ctr"; }
+	ok "auth-service healthcheck --ready through exec"
 
 	# The image's HEALTHCHECK. podman prints harmless complaints about systemd timers here.
 	if "${podman[@]}" healthcheck run "$ctr" >"$workdir/healthcheck.log" 2>&1; then
