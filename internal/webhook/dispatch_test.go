@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,6 +121,22 @@ func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool)
 
 // A receiver that is down for a while, then answers, gets every event: each
 // at least once, and, de-duplicated by id, each exactly once.
+// acked counts the deliveries whose 2xx the dispatcher has read: the
+// receiver counts a delivery before its answer is back, and a dispatcher
+// stopped in between retries the event later, as it must.
+type acked struct {
+	auth.EventSender
+	n atomic.Int64
+}
+
+func (a *acked) Send(ctx context.Context, e auth.OutboxEvent) error {
+	err := a.EventSender.Send(ctx, e)
+	if err == nil {
+		a.n.Add(1)
+	}
+	return err
+}
+
 func TestDispatchSurvivesADownReceiver(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st store.DB) {
 		rc := newReceiver()
@@ -132,7 +149,8 @@ func TestDispatchSurvivesADownReceiver(t *testing.T) {
 
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
-		go func() { svc.DispatchEvents(ctx, webhook.New(srv.URL, key), fast); close(done) }()
+		sender := &acked{EventSender: webhook.New(srv.URL, key)}
+		go func() { svc.DispatchEvents(ctx, sender, fast); close(done) }()
 		time.Sleep(300 * time.Millisecond) // several failed rounds
 		if got := rc.deliveredCount(); got != 0 {
 			t.Fatalf("%d events delivered while the receiver was down", got)
@@ -140,6 +158,7 @@ func TestDispatchSurvivesADownReceiver(t *testing.T) {
 		rc.setDown(false)
 		queue(t, svc, 3) // more while it runs: the wake-up path
 		waitFor(t, "every event", 20*time.Second, func() bool { return rc.deliveredCount() == n+3 })
+		waitFor(t, "every delivery acknowledged", 20*time.Second, func() bool { return sender.n.Load() >= n+3 })
 		cancel()
 		<-done
 
