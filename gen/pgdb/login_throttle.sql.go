@@ -30,7 +30,7 @@ func (q *Queries) DeleteExpiredThrottleCounters(ctx context.Context, arg DeleteE
 }
 
 const getThrottleCounters = `-- name: GetThrottleCounters :many
-SELECT key, attempts, locked_until, familiar_until, reset_at FROM login_throttle WHERE key = ANY($1::bytea[])
+SELECT key, failures, locked_until, familiar_until, reset_at, in_flight, in_flight_until FROM login_throttle WHERE key = ANY($1::bytea[])
 `
 
 func (q *Queries) GetThrottleCounters(ctx context.Context, keys [][]byte) ([]LoginThrottle, error) {
@@ -44,10 +44,12 @@ func (q *Queries) GetThrottleCounters(ctx context.Context, keys [][]byte) ([]Log
 		var i LoginThrottle
 		if err := rows.Scan(
 			&i.Key,
-			&i.Attempts,
+			&i.Failures,
 			&i.LockedUntil,
 			&i.FamiliarUntil,
 			&i.ResetAt,
+			&i.InFlight,
+			&i.InFlightUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -60,12 +62,12 @@ func (q *Queries) GetThrottleCounters(ctx context.Context, keys [][]byte) ([]Log
 }
 
 const lockThrottleCounters = `-- name: LockThrottleCounters :many
-INSERT INTO login_throttle (key, attempts, locked_until, familiar_until, reset_at)
-SELECT k, 0, '0001-01-01 00:00:00+00', '0001-01-01 00:00:00+00', $1::timestamptz
+INSERT INTO login_throttle (key, failures, in_flight, in_flight_until, locked_until, familiar_until, reset_at)
+SELECT k, 0, 0, '0001-01-01 00:00:00+00', '0001-01-01 00:00:00+00', '0001-01-01 00:00:00+00', $1::timestamptz
 FROM unnest($2::bytea[]) WITH ORDINALITY AS u (k, i)
 ORDER BY i
 ON CONFLICT (key) DO UPDATE SET key = excluded.key
-RETURNING key, attempts, locked_until, familiar_until, reset_at
+RETURNING key, failures, locked_until, familiar_until, reset_at, in_flight, in_flight_until
 `
 
 type LockThrottleCountersParams struct {
@@ -88,10 +90,12 @@ func (q *Queries) LockThrottleCounters(ctx context.Context, arg LockThrottleCoun
 		var i LoginThrottle
 		if err := rows.Scan(
 			&i.Key,
-			&i.Attempts,
+			&i.Failures,
 			&i.LockedUntil,
 			&i.FamiliarUntil,
 			&i.ResetAt,
+			&i.InFlight,
+			&i.InFlightUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -104,17 +108,21 @@ func (q *Queries) LockThrottleCounters(ctx context.Context, arg LockThrottleCoun
 }
 
 const putThrottleCounters = `-- name: PutThrottleCounters :exec
-INSERT INTO login_throttle (key, attempts, locked_until, familiar_until, reset_at)
-SELECT unnest($1::bytea[]), unnest($2::integer[]), unnest($3::timestamptz[]),
-    unnest($4::timestamptz[]), unnest($5::timestamptz[])
+INSERT INTO login_throttle (key, failures, in_flight, in_flight_until, locked_until, familiar_until, reset_at)
+SELECT unnest($1::bytea[]), unnest($2::integer[]), unnest($3::integer[]),
+    unnest($4::timestamptz[]), unnest($5::timestamptz[]),
+    unnest($6::timestamptz[]), unnest($7::timestamptz[])
 ON CONFLICT (key) DO UPDATE SET
-    attempts = excluded.attempts, locked_until = excluded.locked_until,
+    failures = excluded.failures, in_flight = excluded.in_flight, in_flight_until = excluded.in_flight_until,
+    locked_until = excluded.locked_until,
     familiar_until = excluded.familiar_until, reset_at = excluded.reset_at
 `
 
 type PutThrottleCountersParams struct {
 	Keys          [][]byte
-	Attempts      []int32
+	Failures      []int32
+	InFlight      []int32
+	InFlightUntil []time.Time
 	LockedUntil   []time.Time
 	FamiliarUntil []time.Time
 	ResetAt       []time.Time
@@ -123,7 +131,9 @@ type PutThrottleCountersParams struct {
 func (q *Queries) PutThrottleCounters(ctx context.Context, arg PutThrottleCountersParams) error {
 	_, err := q.db.Exec(ctx, putThrottleCounters,
 		arg.Keys,
-		arg.Attempts,
+		arg.Failures,
+		arg.InFlight,
+		arg.InFlightUntil,
 		arg.LockedUntil,
 		arg.FamiliarUntil,
 		arg.ResetAt,

@@ -10,10 +10,12 @@ import (
 
 type LoginThrottle struct {
 	Key           []byte
-	Attempts      int32
+	Failures      int32
 	LockedUntil   time.Time
 	FamiliarUntil time.Time
 	ResetAt       time.Time
+	InFlight      int32
+	InFlightUntil time.Time
 }
 
 type OneTimeToken struct {

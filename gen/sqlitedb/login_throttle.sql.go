@@ -30,7 +30,7 @@ func (q *Queries) DeleteExpiredThrottleCounters(ctx context.Context, arg DeleteE
 }
 
 const getThrottleCounters = `-- name: GetThrottleCounters :many
-SELECT "key", attempts, locked_until, familiar_until, reset_at FROM login_throttle WHERE key IN (/*SLICE:keys*/?)
+SELECT "key", failures, locked_until, familiar_until, reset_at, in_flight, in_flight_until FROM login_throttle WHERE key IN (/*SLICE:keys*/?)
 `
 
 func (q *Queries) GetThrottleCounters(ctx context.Context, keys [][]byte) ([]LoginThrottle, error) {
@@ -54,10 +54,12 @@ func (q *Queries) GetThrottleCounters(ctx context.Context, keys [][]byte) ([]Log
 		var i LoginThrottle
 		if err := rows.Scan(
 			&i.Key,
-			&i.Attempts,
+			&i.Failures,
 			&i.LockedUntil,
 			&i.FamiliarUntil,
 			&i.ResetAt,
+			&i.InFlight,
+			&i.InFlightUntil,
 		); err != nil {
 			return nil, err
 		}
@@ -73,10 +75,10 @@ func (q *Queries) GetThrottleCounters(ctx context.Context, keys [][]byte) ([]Log
 }
 
 const lockThrottleCounter = `-- name: LockThrottleCounter :one
-INSERT INTO login_throttle (key, attempts, locked_until, familiar_until, reset_at)
-VALUES (?1, 0, ?2, ?2, ?3)
+INSERT INTO login_throttle (key, failures, in_flight, in_flight_until, locked_until, familiar_until, reset_at)
+VALUES (?1, 0, 0, ?2, ?2, ?2, ?3)
 ON CONFLICT (key) DO UPDATE SET key = excluded.key
-RETURNING "key", attempts, locked_until, familiar_until, reset_at
+RETURNING "key", failures, locked_until, familiar_until, reset_at, in_flight, in_flight_until
 `
 
 type LockThrottleCounterParams struct {
@@ -92,25 +94,30 @@ func (q *Queries) LockThrottleCounter(ctx context.Context, arg LockThrottleCount
 	var i LoginThrottle
 	err := row.Scan(
 		&i.Key,
-		&i.Attempts,
+		&i.Failures,
 		&i.LockedUntil,
 		&i.FamiliarUntil,
 		&i.ResetAt,
+		&i.InFlight,
+		&i.InFlightUntil,
 	)
 	return i, err
 }
 
 const putThrottleCounter = `-- name: PutThrottleCounter :exec
-INSERT INTO login_throttle (key, attempts, locked_until, familiar_until, reset_at)
-VALUES (?1, ?2, ?3, ?4, ?5)
+INSERT INTO login_throttle (key, failures, in_flight, in_flight_until, locked_until, familiar_until, reset_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
 ON CONFLICT (key) DO UPDATE SET
-    attempts = excluded.attempts, locked_until = excluded.locked_until,
+    failures = excluded.failures, in_flight = excluded.in_flight, in_flight_until = excluded.in_flight_until,
+    locked_until = excluded.locked_until,
     familiar_until = excluded.familiar_until, reset_at = excluded.reset_at
 `
 
 type PutThrottleCounterParams struct {
 	Key           []byte
-	Attempts      int64
+	Failures      int64
+	InFlight      int64
+	InFlightUntil int64
 	LockedUntil   int64
 	FamiliarUntil int64
 	ResetAt       int64
@@ -119,7 +126,9 @@ type PutThrottleCounterParams struct {
 func (q *Queries) PutThrottleCounter(ctx context.Context, arg PutThrottleCounterParams) error {
 	_, err := q.db.ExecContext(ctx, putThrottleCounter,
 		arg.Key,
-		arg.Attempts,
+		arg.Failures,
+		arg.InFlight,
+		arg.InFlightUntil,
 		arg.LockedUntil,
 		arg.FamiliarUntil,
 		arg.ResetAt,

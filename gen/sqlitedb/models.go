@@ -6,10 +6,12 @@ package sqlitedb
 
 type LoginThrottle struct {
 	Key           []byte
-	Attempts      int64
+	Failures      int64
 	LockedUntil   int64
 	FamiliarUntil int64
 	ResetAt       int64
+	InFlight      int64
+	InFlightUntil int64
 }
 
 type OneTimeToken struct {

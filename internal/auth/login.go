@@ -36,8 +36,9 @@ func (s *Service) Login(ctx context.Context, email, pw string) (_ Pair, err erro
 	user, rehash, err := s.checkPassword(ctx, email, pw)
 	switch {
 	case errors.Is(err, ErrBadCredentials):
+		s.throttle.failed(ctx, attempt)
 		s.recordLoginRefused(ctx, EventLoginFailed, email, user.ID)
-		return Pair{}, err // counted on admission
+		return Pair{}, err
 	case err != nil:
 		s.throttle.giveBack(ctx, attempt) // the password was never checked
 		return Pair{}, err

@@ -28,6 +28,7 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 		return Pair{}, hashFailure(err)
 	}
 	if !ok {
+		s.throttle.failed(ctx, attempt)
 		s.recordFailedPassword(ctx, p)
 		return Pair{}, ErrWrongPassword
 	}

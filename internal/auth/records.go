@@ -155,8 +155,14 @@ type UserRecord struct {
 // account, or an address, hashed) and the lock they have led to. Zero times
 // mean none.
 type ThrottleCounter struct {
-	Key      []byte
-	Attempts int
+	Key []byte
+	// Failures are the failed attempts counted in the window.
+	Failures int
+	// InFlight are the attempts admitted whose password is being checked;
+	// they are forgotten at InFlightUntil, if they have not settled by then
+	// (the replica checking them stopped).
+	InFlight      int
+	InFlightUntil time.Time
 	// LockedUntil ends the lock; attempts before it are refused uncounted.
 	LockedUntil time.Time
 	// FamiliarUntil, on an account-and-address counter, is until when the

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"time"
@@ -24,16 +25,24 @@ import (
 //   - the client address on all accounts together: slows one address trying
 //     one password on many accounts.
 //
-// Attempts are counted when they are admitted, before the password is
-// checked, under a row lock: concurrent attempts, on any replica, cannot all
-// slip in before the first failure is recorded. An attempt that turns out
-// right is given back (and clears its account-and-address counter); one whose
-// password was never checked (hashing overloaded, database down, client
-// gone) is given back entirely. Once a counter reaches its limit it locks,
-// for firstBackoff, doubling with each further counted failure up to
-// ThrottleParams.MaxBackoff; refused attempts are not counted, so the lock
-// always ends by itself. A counter is forgotten after a whole window without
-// counted attempts once its lock has ended.
+// An attempt is counted in flight when it is admitted, before the password
+// is checked, under a row lock, and settles afterwards: a wrong password
+// becomes a failure, a right one is given back (and clears its
+// account-and-address counter), and one whose password was never checked
+// (hashing overloaded, database down, client gone) is given back too. Once a
+// counter's failures reach its limit it locks, for firstBackoff, doubling
+// with each further failure up to ThrottleParams.MaxBackoff; refused
+// attempts are not counted, so the lock always ends by itself. A counter is
+// forgotten after a whole window without counted attempts once its lock has
+// ended.
+//
+// Where a counter's failures and the attempts in flight together reach its
+// limit, a new attempt waits (up to admitWait) for those in flight to settle
+// before it is admitted: concurrent guesses, on any replica, cannot all slip
+// in before the first failure is recorded, while concurrent right passwords
+// (one user's many tabs, a load test) are only delayed, never refused. An
+// attempt in flight is forgotten after inFlightFor, should its replica stop
+// before settling it.
 //
 // Nothing depends on whether the account exists: an unknown email is
 // counted, locked and answered exactly as a known one.
@@ -68,6 +77,15 @@ const (
 	// settleTimeout bounds the bookkeeping after an attempt, which runs even
 	// when the client has gone.
 	settleTimeout = 5 * time.Second
+	// inFlightFor is how long an admitted attempt counts as in flight unless
+	// it settles: far longer than any login (AUTH_REQUEST_TIMEOUT, then
+	// settleTimeout).
+	inFlightFor = 2 * time.Minute
+	// admitWait bounds how long an attempt waits for the attempts in flight
+	// ahead of it; past it, it is throttled for a second.
+	admitWait = 3 * time.Second
+	// The waiting attempt looks again after firstPoll, doubling up to maxPoll.
+	firstPoll, maxPoll = 10 * time.Millisecond, 100 * time.Millisecond
 )
 
 // throttleScope is what a counter counts.
@@ -87,8 +105,7 @@ type throttleKey struct {
 }
 
 // throttle is the login throttle of a Service: use cases that check a
-// password call admit before, and succeeded or giveBack after (a failure
-// needs nothing more: it was counted on admission).
+// password call admit before, and failed, succeeded or giveBack after.
 type throttle struct {
 	store  Store
 	params ThrottleParams
@@ -101,38 +118,84 @@ type admission struct {
 	keys []throttleKey
 }
 
-// admit counts an attempt to log in as email from the caller's address, or
-// refuses it with a *ThrottledError while one of its counters is locked.
+// admit counts an attempt to log in as email from the caller's address as
+// in flight, or refuses it with a *ThrottledError while one of its counters
+// is locked. It waits while the attempts in flight could reach a limit.
 func (t *throttle) admit(ctx context.Context, email string) (admission, error) {
 	keys := t.keysFor(email, ClientOf(ctx).Address)
 	if len(keys) == 0 {
 		return admission{}, nil
 	}
-	now := t.now()
 	raw := rawKeys(keys)
-	// A refused attempt writes nothing and locks nothing: floods of them
-	// stay cheap.
-	current, err := t.store.ThrottleCounters(ctx, raw)
-	if err != nil {
-		return admission{}, fmt.Errorf("auth: login throttle: %w", err)
-	}
-	if wait := t.lockedFor(keys, current, now); wait > 0 {
-		return admission{}, &ThrottledError{RetryAfter: wait}
-	}
-	err = t.store.InTx(ctx, func(tx Tx) error {
-		locked, err := tx.LockThrottleCounters(ctx, raw, now.Add(t.params.Window))
+	// The wait is measured in real time: the attempts ahead settle in it.
+	giveUp := time.Now().Add(admitWait)
+	for pause := firstPoll; ; pause = min(2*pause, maxPoll) {
+		now := t.now()
+		// A refused attempt writes nothing and locks nothing: floods of them
+		// stay cheap.
+		current, err := t.store.ThrottleCounters(ctx, raw)
 		if err != nil {
-			return err
+			return admission{}, fmt.Errorf("auth: login throttle: %w", err)
 		}
-		if wait := t.lockedFor(keys, locked, now); wait > 0 {
-			return &ThrottledError{RetryAfter: wait}
+		if wait := t.lockedFor(keys, current, now); wait > 0 {
+			return admission{}, &ThrottledError{RetryAfter: wait}
 		}
-		return tx.PutThrottleCounters(ctx, t.update(keys, locked, now, t.count))
-	})
-	if err != nil {
-		return admission{}, fmt.Errorf("auth: login throttle: %w", err)
+		admitted := false
+		if !t.busy(keys, current, now) {
+			err = t.store.InTx(ctx, func(tx Tx) error {
+				locked, err := tx.LockThrottleCounters(ctx, raw, now.Add(t.params.Window))
+				if err != nil {
+					return err
+				}
+				if wait := t.lockedFor(keys, locked, now); wait > 0 {
+					return &ThrottledError{RetryAfter: wait}
+				}
+				if t.busy(keys, locked, now) {
+					return nil // another attempt came first: wait
+				}
+				admitted = true
+				return tx.PutThrottleCounters(ctx, t.update(keys, locked, now, t.count))
+			})
+			if err != nil {
+				return admission{}, fmt.Errorf("auth: login throttle: %w", err)
+			}
+		}
+		if admitted {
+			return admission{keys: keys}, nil
+		}
+		if !time.Now().Before(giveUp) {
+			return admission{}, &ThrottledError{RetryAfter: time.Second}
+		}
+		if err := sleep(ctx, pause/2+rand.N(pause/2+1)); err != nil {
+			return admission{}, hashFailure(err)
+		}
 	}
-	return admission{keys: keys}, nil
+}
+
+// sleep waits for d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// failed settles an admitted attempt whose password was wrong: a failure in
+// every counter, which locks the counters it brings to their limit.
+func (t *throttle) failed(ctx context.Context, a admission) {
+	t.settle(ctx, a, func(k throttleKey, c ThrottleCounter, now time.Time) ThrottleCounter {
+		c.InFlight = max(c.InFlight-1, 0)
+		c.Failures++
+		if c.Failures >= k.limit {
+			c.LockedUntil = now.Add(t.backoff(c.Failures - k.limit))
+		}
+		c.ResetAt = latest(c.ResetAt, now.Add(t.params.Window), c.LockedUntil.Add(t.params.Window))
+		return c
+	})
 }
 
 // succeeded settles an admitted attempt whose password was right: the
@@ -144,7 +207,10 @@ func (t *throttle) succeeded(ctx context.Context, a admission) {
 			return t.refund(k, c, now)
 		}
 		familiar := now.Add(familiarFor)
-		return ThrottleCounter{Key: c.Key, FamiliarUntil: familiar, ResetAt: latest(c.ResetAt, familiar)}
+		return ThrottleCounter{
+			Key: c.Key, InFlight: max(c.InFlight-1, 0), InFlightUntil: c.InFlightUntil,
+			FamiliarUntil: familiar, ResetAt: latest(c.ResetAt, familiar),
+		}
 	})
 }
 
@@ -161,7 +227,10 @@ func (t *throttle) clearAccount(ctx context.Context, email string) {
 		}
 	}
 	t.settle(ctx, admission{keys: mine}, func(_ throttleKey, c ThrottleCounter, now time.Time) ThrottleCounter {
-		return ThrottleCounter{Key: c.Key, FamiliarUntil: c.FamiliarUntil, ResetAt: latest(now, c.FamiliarUntil)}
+		return ThrottleCounter{
+			Key: c.Key, InFlight: c.InFlight, InFlightUntil: c.InFlightUntil,
+			FamiliarUntil: c.FamiliarUntil, ResetAt: latest(now, c.FamiliarUntil, c.InFlightUntil),
+		}
 	})
 }
 
@@ -172,8 +241,8 @@ func (t *throttle) giveBack(ctx context.Context, a admission) {
 }
 
 // settle rewrites an admitted attempt's counters with change, even if the
-// caller has gone; a failure only leaves the attempt counted, so it is
-// logged, not returned.
+// caller has gone; a failure to do so only leaves the attempt in flight
+// until inFlightFor, so it is logged, not returned.
 func (t *throttle) settle(ctx context.Context, a admission, change func(throttleKey, ThrottleCounter, time.Time) ThrottleCounter) {
 	if len(a.keys) == 0 {
 		return
@@ -204,23 +273,17 @@ func (t *throttle) update(keys []throttleKey, counters []ThrottleCounter, now ti
 	return out
 }
 
-// count adds an admitted attempt to a counter, locking it at its limit.
-func (t *throttle) count(k throttleKey, c ThrottleCounter, now time.Time) ThrottleCounter {
-	c.Attempts++
-	if c.Attempts >= k.limit {
-		c.LockedUntil = now.Add(t.backoff(c.Attempts - k.limit))
-	}
-	c.ResetAt = latest(c.ResetAt, now.Add(t.params.Window), c.LockedUntil.Add(t.params.Window))
+// count adds an admitted attempt to a counter's attempts in flight.
+func (t *throttle) count(_ throttleKey, c ThrottleCounter, now time.Time) ThrottleCounter {
+	c.InFlight++
+	c.InFlightUntil = now.Add(inFlightFor)
+	c.ResetAt = latest(c.ResetAt, now.Add(t.params.Window), c.InFlightUntil)
 	return c
 }
 
-// refund takes an attempt back from a counter, and its lock if the counter
-// is below its limit again.
-func (t *throttle) refund(k throttleKey, c ThrottleCounter, _ time.Time) ThrottleCounter {
-	c.Attempts = max(c.Attempts-1, 0)
-	if c.Attempts < k.limit {
-		c.LockedUntil = time.Time{}
-	}
+// refund takes an attempt in flight back from a counter.
+func (t *throttle) refund(_ throttleKey, c ThrottleCounter, _ time.Time) ThrottleCounter {
+	c.InFlight = max(c.InFlight-1, 0)
 	return c
 }
 
@@ -233,26 +296,47 @@ func (t *throttle) backoff(n int) time.Duration {
 	return min(d, t.params.MaxBackoff)
 }
 
-// lockedFor is how long the attempt with these keys must wait, or zero. The
-// account's own lock does not bind an address familiar to the account.
+// lockedFor is how long the attempt with these keys must wait, or zero.
 func (t *throttle) lockedFor(keys []throttleKey, counters []ThrottleCounter, now time.Time) time.Duration {
-	familiar := false
-	for _, k := range keys {
-		if k.scope == scopePair {
-			familiar = live(find(counters, k.key), k.key, now).FamiliarUntil.After(now)
-		}
-	}
 	var until time.Time
-	for _, k := range keys {
-		if k.scope == scopeAccount && familiar {
-			continue
-		}
-		until = latest(until, live(find(counters, k.key), k.key, now).LockedUntil)
+	for _, c := range t.binding(keys, counters, now) {
+		until = latest(until, c.LockedUntil)
 	}
 	if until.After(now) {
 		return until.Sub(now)
 	}
 	return 0
+}
+
+// busy reports whether the attempt with these keys must wait for attempts
+// in flight: in some counter, they and the failures reach its limit.
+func (t *throttle) busy(keys []throttleKey, counters []ThrottleCounter, now time.Time) bool {
+	for i, c := range t.binding(keys, counters, now) {
+		if c.InFlight > 0 && c.Failures+c.InFlight >= keys[i].limit {
+			return true
+		}
+	}
+	return false
+}
+
+// binding returns, for each key, its counter as it stands at now, or an
+// empty one where it does not bind the attempt: the account's own counter
+// does not bind an address familiar to the account.
+func (t *throttle) binding(keys []throttleKey, counters []ThrottleCounter, now time.Time) []ThrottleCounter {
+	familiar := false
+	out := make([]ThrottleCounter, len(keys))
+	for i, k := range keys {
+		out[i] = live(find(counters, k.key), k.key, now)
+		if k.scope == scopePair {
+			familiar = out[i].FamiliarUntil.After(now)
+		}
+	}
+	for i, k := range keys {
+		if k.scope == scopeAccount && familiar {
+			out[i] = ThrottleCounter{Key: k.key}
+		}
+	}
+	return out
 }
 
 // keysFor returns the counters an attempt on email from address is counted
@@ -303,10 +387,14 @@ func throttleAddress(address string) string {
 }
 
 // live is a counter as it stands at now: empty once its reset time has
-// passed (or when the store has none).
+// passed (or when the store has none), and without attempts in flight once
+// they are overdue.
 func live(c ThrottleCounter, key []byte, now time.Time) ThrottleCounter {
 	if !c.ResetAt.After(now) {
 		return ThrottleCounter{Key: key}
+	}
+	if !c.InFlightUntil.After(now) {
+		c.InFlight = 0
 	}
 	return c
 }

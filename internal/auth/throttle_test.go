@@ -30,10 +30,17 @@ type atomicHasher struct {
 	*countingHasher
 	n    atomic.Int64
 	fail error
+	// block, when set, holds every Verify until it is closed, after
+	// signalling entered.
+	block, entered chan struct{}
 }
 
 func (a *atomicHasher) Verify(ctx context.Context, pw, encoded string) (bool, bool, error) {
 	a.n.Add(1)
+	if a.block != nil {
+		a.entered <- struct{}{}
+		<-a.block
+	}
 	if a.fail != nil {
 		return false, false, a.fail
 	}
@@ -58,7 +65,7 @@ type throttled struct {
 
 func newThrottled(t *testing.T, st store.DB, clk *clock, p auth.ThrottleParams) *throttled {
 	t.Helper()
-	h := &atomicHasher{countingHasher: &countingHasher{Hasher: cheapHasher(t)}}
+	h := &atomicHasher{countingHasher: &countingHasher{Hasher: cheapHasher(t)}, entered: make(chan struct{}, 1)}
 	params := auth.Params{AccessTTL: time.Minute, RefreshTTL: time.Hour, Throttle: p}
 	svc := auth.New(st, testKeys(t), h, clk.Now, params, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return &throttled{svc: svc, hasher: h, clock: clk}
@@ -290,6 +297,83 @@ func TestThrottleIsSharedAndRaceFree(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Concurrent right passwords are never refused: one account logging in 30
+// times at once from one address on two replicas, and 120 accounts at once
+// from one address (over its limit of 50), all succeed; the attempts in
+// flight made the later ones wait, not fail.
+func TestThrottleLetsConcurrentRightPasswordsThrough(t *testing.T) {
+	for _, kind := range storetest.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			url := storetest.URL(t, kind)
+			clk := &clock{now: base}
+			a := newThrottled(t, storetest.OpenURL(t, url), clk, throttleParams)
+			b := newThrottled(t, storetest.OpenURL(t, url), clk, throttleParams)
+			a.createUser(t, "tabs@example.com")
+			const accounts = 120
+			for i := range accounts {
+				a.createUser(t, fmt.Sprintf("shopper%d@example.com", i))
+			}
+			var wg sync.WaitGroup
+			var failed atomic.Int64
+			login := func(r *throttled, email string) {
+				if err := r.login("192.0.2.50", email, "right"); err != nil {
+					failed.Add(1)
+					t.Errorf("%s: %v", email, err)
+				}
+			}
+			for i := range 30 {
+				wg.Go(func() { login([]*throttled{a, b}[i%2], "tabs@example.com") })
+			}
+			wg.Wait()
+			for i := range accounts {
+				wg.Go(func() { login([]*throttled{a, b}[i%2], fmt.Sprintf("shopper%d@example.com", i)) })
+			}
+			wg.Wait()
+			if failed.Load() > 0 {
+				t.Errorf("%d of %d right passwords refused", failed.Load(), 30+accounts)
+			}
+			// Nothing was left in flight: five failures still lock as ever.
+			for range 5 {
+				expectBadCredentials(t, a.login("192.0.2.50", "tabs@example.com", "wrong"), "failure")
+			}
+			retryAfter(t, a.login("192.0.2.50", "tabs@example.com", "right"))
+		})
+	}
+}
+
+// An attempt whose replica stopped before settling it is forgotten after
+// inFlightFor: it does not hold the counter full for the whole window.
+func TestThrottleForgetsAttemptsLeftInFlight(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st store.DB) {
+		clk := &clock{now: base}
+		r := newThrottled(t, st, clk, throttleParams)
+		r.createUser(t, "known@example.com")
+		for range 4 {
+			expectBadCredentials(t, r.login("192.0.2.60", "known@example.com", "wrong"), "failure")
+		}
+		// A fifth attempt admitted by a replica that then stopped: as admit
+		// leaves it, a counter in flight with no settling to come.
+		stranded := &clock{now: base}
+		s2 := newThrottled(t, st, stranded, throttleParams)
+		ctx, cancel := context.WithCancel(auth.WithClient(context.Background(), auth.Client{Address: "192.0.2.60"}))
+		s2.hasher.block = make(chan struct{})
+		done := make(chan error, 1)
+		go func() { _, err := s2.svc.Login(ctx, "known@example.com", "right"); done <- err }()
+		<-s2.hasher.entered
+		// While it is in flight, the owner's next attempt waits, then is told to retry.
+		if wait := retryAfter(t, r.login("192.0.2.60", "known@example.com", "right")); wait != time.Second {
+			t.Errorf("Retry-After %s while an attempt is in flight, want 1s", wait)
+		}
+		clk.Set(base.Add(3 * time.Minute))
+		if err := r.login("192.0.2.60", "known@example.com", "right"); err != nil {
+			t.Errorf("after the stranded attempt expired: %v", err)
+		}
+		cancel()
+		close(s2.hasher.block)
+		<-done
+	})
 }
 
 // countingStore counts the questions a login asks the database first.

@@ -404,7 +404,9 @@ func (a pgTx) PutThrottleCounters(ctx context.Context, counters []auth.ThrottleC
 	var arg pgdb.PutThrottleCountersParams
 	for _, c := range counters {
 		arg.Keys = append(arg.Keys, c.Key)
-		arg.Attempts = append(arg.Attempts, int32(min(c.Attempts, math.MaxInt32)))
+		arg.Failures = append(arg.Failures, int32(min(c.Failures, math.MaxInt32)))
+		arg.InFlight = append(arg.InFlight, int32(min(c.InFlight, math.MaxInt32)))
+		arg.InFlightUntil = append(arg.InFlightUntil, c.InFlightUntil)
 		arg.LockedUntil = append(arg.LockedUntil, c.LockedUntil)
 		arg.FamiliarUntil = append(arg.FamiliarUntil, c.FamiliarUntil)
 		arg.ResetAt = append(arg.ResetAt, c.ResetAt)
@@ -424,8 +426,8 @@ func pgCounters(rows []pgdb.LoginThrottle, err error) ([]auth.ThrottleCounter, e
 	out := make([]auth.ThrottleCounter, len(rows))
 	for i, r := range rows {
 		out[i] = auth.ThrottleCounter{
-			Key: r.Key, Attempts: int(r.Attempts), LockedUntil: r.LockedUntil.UTC(),
-			FamiliarUntil: r.FamiliarUntil.UTC(), ResetAt: r.ResetAt.UTC(),
+			Key: r.Key, Failures: int(r.Failures), InFlight: int(r.InFlight), InFlightUntil: r.InFlightUntil.UTC(),
+			LockedUntil: r.LockedUntil.UTC(), FamiliarUntil: r.FamiliarUntil.UTC(), ResetAt: r.ResetAt.UTC(),
 		}
 	}
 	return out, nil

@@ -389,8 +389,8 @@ func (a sqliteTx) LockThrottleCounters(ctx context.Context, keys [][]byte, reset
 func (a sqliteTx) PutThrottleCounters(ctx context.Context, counters []auth.ThrottleCounter) error {
 	for _, c := range counters {
 		err := a.q.PutThrottleCounter(ctx, sqlitedb.PutThrottleCounterParams{
-			Key: c.Key, Attempts: int64(c.Attempts), LockedUntil: micros(c.LockedUntil),
-			FamiliarUntil: micros(c.FamiliarUntil), ResetAt: micros(c.ResetAt),
+			Key: c.Key, Failures: int64(c.Failures), InFlight: int64(c.InFlight), InFlightUntil: micros(c.InFlightUntil),
+			LockedUntil: micros(c.LockedUntil), FamiliarUntil: micros(c.FamiliarUntil), ResetAt: micros(c.ResetAt),
 		})
 		if err != nil {
 			return sqliteError(err)
@@ -406,7 +406,7 @@ func (a sqliteTx) DeleteExpiredThrottleCounters(ctx context.Context, before time
 
 func sqliteCounter(r sqlitedb.LoginThrottle) auth.ThrottleCounter {
 	return auth.ThrottleCounter{
-		Key: r.Key, Attempts: int(r.Attempts), LockedUntil: fromMicros(r.LockedUntil),
-		FamiliarUntil: fromMicros(r.FamiliarUntil), ResetAt: fromMicros(r.ResetAt),
+		Key: r.Key, Failures: int(r.Failures), InFlight: int(r.InFlight), InFlightUntil: fromMicros(r.InFlightUntil),
+		LockedUntil: fromMicros(r.LockedUntil), FamiliarUntil: fromMicros(r.FamiliarUntil), ResetAt: fromMicros(r.ResetAt),
 	}
 }

@@ -27,26 +27,30 @@ func TestThrottleCounters(t *testing.T) {
 			t.Fatalf("LockThrottleCounters = %+v, %v", created, err)
 		}
 		for _, c := range created {
-			if c.Attempts != 0 || !c.LockedUntil.IsZero() || !c.FamiliarUntil.IsZero() {
+			if c.Failures != 0 || c.InFlight != 0 || !c.InFlightUntil.IsZero() || !c.LockedUntil.IsZero() || !c.FamiliarUntil.IsZero() {
 				t.Errorf("new counter %+v, want empty", c)
 			}
 			wantTime(t, "new counter reset", c.ResetAt, base)
 		}
-		put := auth.ThrottleCounter{Key: a, Attempts: 7, LockedUntil: base.Add(time.Minute).In(offset), ResetAt: base.Add(time.Hour)}
+		put := auth.ThrottleCounter{
+			Key: a, Failures: 7, InFlight: 3, InFlightUntil: base.Add(2 * time.Minute).In(offset),
+			LockedUntil: base.Add(time.Minute).In(offset), ResetAt: base.Add(time.Hour),
+		}
 		if err := st.PutThrottleCounters(ctx, []auth.ThrottleCounter{put}); err != nil {
 			t.Fatal(err)
 		}
 		got, err := st.ThrottleCounters(ctx, [][]byte{a, hash("missing")})
-		if err != nil || len(got) != 1 || !slices.Equal(got[0].Key, a) || got[0].Attempts != 7 || !got[0].FamiliarUntil.IsZero() {
+		if err != nil || len(got) != 1 || !slices.Equal(got[0].Key, a) || got[0].Failures != 7 || got[0].InFlight != 3 || !got[0].FamiliarUntil.IsZero() {
 			t.Fatalf("ThrottleCounters = %+v, %v", got, err)
 		}
 		wantTime(t, "locked until", got[0].LockedUntil, base.Add(time.Minute))
+		wantTime(t, "in flight until", got[0].InFlightUntil, base.Add(2*time.Minute))
 		wantTime(t, "reset at", got[0].ResetAt, base.Add(time.Hour))
 
 		// Locking an existing counter returns it unchanged.
 		err = st.InTx(ctx, func(tx auth.Tx) error {
 			again, err := tx.LockThrottleCounters(ctx, [][]byte{a}, base.Add(48*time.Hour))
-			if err == nil && (len(again) != 1 || again[0].Attempts != 7 || !again[0].ResetAt.Equal(base.Add(time.Hour))) {
+			if err == nil && (len(again) != 1 || again[0].Failures != 7 || again[0].InFlight != 3 || !again[0].ResetAt.Equal(base.Add(time.Hour))) {
 				t.Errorf("locking an existing counter changed it: %+v", again)
 			}
 			return err
