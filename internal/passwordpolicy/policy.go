@@ -115,7 +115,7 @@ func containsEmailName(key, email string) bool {
 // or a thin disguise of one: a blocklisted password itself; one wrapped in
 // digits and symbols ("password2024!"); a blocklisted password or a unit of
 // at most maxRepeatedUnit characters repeated ("passwordpassword",
-// "abcabcabcabc").
+// "abcabcabcabc"); a run of consecutive characters ("123456789012").
 func common(key string) bool {
 	if Blocklisted(key) {
 		return true
@@ -126,6 +126,35 @@ func common(key string) bool {
 	}
 	if unit, ok := repeatedUnit(key); ok && (utf8.RuneCountInString(unit) <= maxRepeatedUnit || Blocklisted(unit)) {
 		return true
+	}
+	return sequential(key)
+}
+
+// sequential reports whether key is one run of consecutive characters, up or
+// down, digits wrapping around ("123456789012", "abcdefghijkl",
+// "987654321098"): what NIST SP 800-63B names as sequential characters.
+func sequential(key string) bool {
+	runes := []rune(key)
+	if len(runes) < 2 {
+		return false
+	}
+	next := func(r rune, step rune) rune {
+		switch {
+		case step > 0 && r == '9':
+			return '0'
+		case step < 0 && r == '0':
+			return '9'
+		}
+		return r + step
+	}
+	for _, step := range []rune{1, -1} {
+		run := true
+		for i := 1; i < len(runes) && run; i++ {
+			run = runes[i] == next(runes[i-1], step)
+		}
+		if run {
+			return true
+		}
 	}
 	return false
 }

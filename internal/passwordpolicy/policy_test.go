@@ -42,6 +42,11 @@ func TestCheck(t *testing.T) {
 		{"!!Sunshine2024!!", ErrTooCommon},
 		{"abcabcabcabcabc", ErrTooCommon},
 		{"aaaaaaaaaaaaaaaa", ErrTooCommon},
+		{"123456789012", ErrTooCommon},   // sequential, digits wrapping
+		{"9876543210987", ErrTooCommon},  // and downwards
+		{"abcdefghijklmn", ErrTooCommon}, // letters
+		{"123456789013", nil},            // one step out of sequence
+
 		{"my-JANE.DOE+shop-secret", ErrTooSimilar},
 		{"jane.doe-rides-a-bike", ErrTooSimilar},
 		{"ＪＡＮＥ.ＤＯＥ-rides-a-bike", ErrTooSimilar}, // full-width letters, NFKC
