@@ -24,7 +24,11 @@ const (
 	EventRefreshReuse EventKind = "refresh_reuse_detected"
 	// EventGraceReplay is a just-retired refresh token presented within the
 	// grace interval, answered with the pair it was rotated into.
-	EventGraceReplay    EventKind = "refresh_grace_replay"
+	EventGraceReplay EventKind = "refresh_grace_replay"
+	// EventRefreshExposed is a live refresh token presented to verify or as
+	// a bearer token: it loses its grace interval, and whoever presents it
+	// once it is retired ends the session. Detail says where.
+	EventRefreshExposed EventKind = "refresh_token_exposed"
 	EventLogout         EventKind = "logout"
 	EventLogoutAll      EventKind = "logout_all"
 	EventSessionRevoked EventKind = "session_revoked"

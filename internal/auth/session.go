@@ -82,7 +82,10 @@ func (s *Service) inspectRefresh(ctx context.Context, raw string, claims token.C
 		if tok.ExposedAt != nil {
 			return nil
 		}
-		return tx.ExposeRefreshToken(ctx, tok.Hash, now)
+		if err := tx.ExposeRefreshToken(ctx, tok.Hash, now); err != nil {
+			return err
+		}
+		return tx.RecordEvent(ctx, s.event(ctx, EventRefreshExposed, claims.UserID, claims.SessionID, "presented "+where))
 	})
 	if errors.Is(err, errSessionGone) {
 		return s.sessionGone(ctx, claims)

@@ -285,6 +285,16 @@ func TestPollingThiefIsCaughtAtOnce(t *testing.T) {
 				t.Fatalf("verify of the live stolen token: %d %s", r.status, r.body)
 			}
 		}
+		// The first look is recorded, with the thief's client; the polls after it are not.
+		var exposed []auth.SecurityEvent
+		for _, ev := range e.sessionEvents(sidOf(t, v)) {
+			if ev.Kind == auth.EventRefreshExposed {
+				exposed = append(exposed, ev)
+			}
+		}
+		if len(exposed) != 1 || exposed[0].Client.UserAgent != thiefUA || exposed[0].Detail != "presented to verify" {
+			t.Errorf("exposure events %+v, want one, the thief's, at verify", exposed)
+		}
 		v = decodePair(t, e.postAs(victimUA, "/auth/token/refresh/", map[string]string{"refresh": v.Refresh}))
 		e.clock.Advance(time.Second)
 		expectError(t, e.postAs(thiefUA, "/auth/token/verify/", map[string]string{"token": stolen}), http.StatusUnauthorized, "token_reused")
