@@ -134,6 +134,12 @@ func TestDomainMetricsMove(t *testing.T) {
 			}
 
 			before := scrape(t, metricsAddr)
+			// Every reason the server revokes for is there before it happens.
+			for _, reason := range []string{"logout", "logout_all", "reuse", "ended", "password_changed"} {
+				if !strings.Contains(before, `auth_sessions_revoked_total{reason="`+reason+`"} 0`) {
+					t.Errorf("auth_sessions_revoked_total{reason=%q} is not exported at 0 from the start", reason)
+				}
+			}
 			login("a wrong password")
 			p := login("correct horse battery staple")
 			if s, _ := refresh(p["refresh"]); s != http.StatusOK {

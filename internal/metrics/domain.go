@@ -44,7 +44,12 @@ func newDomain() domain {
 	for _, r := range []string{auth.RefreshRotated, auth.RefreshGraceReplay, auth.RefreshReuseRevoked, auth.RefreshInvalid, auth.RefreshError} {
 		d.refreshes.WithLabelValues(r)
 	}
-	d.sessionsRevoked.WithLabelValues(auth.ReasonReuse)
+	// The reasons the server revokes for; the users commands' (deactivated,
+	// roles_changed, admin) run in a process of their own, which serves no
+	// metrics.
+	for _, r := range []string{auth.ReasonLogout, auth.ReasonLogoutAll, auth.ReasonReuse, auth.ReasonEnded, auth.ReasonPasswordChanged} {
+		d.sessionsRevoked.WithLabelValues(r)
+	}
 	return d
 }
 
