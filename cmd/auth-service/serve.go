@@ -115,13 +115,13 @@ func serve(ctx context.Context, e env, args []string) error {
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		// Above the 16 KiB the handler answers in JSON (431): only what is
-		// far beyond it gets net/http's own plain-text 431.
+		// Above the 16 KiB the handler answers in JSON (431); what is beyond
+		// this gets net/http's own 431, made JSON by JSONServerErrors.
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- srv.Serve(httpapi.JSONServerErrors(ln)) }()
 	// Deferred calls run last first: stop the background work, wait for it,
 	// and only then close the store it uses.
 	var background sync.WaitGroup

@@ -44,12 +44,7 @@ var (
 // handler, panic), is one of these rows. Where DRF or SimpleJWT has a code
 // for the same failure it is theirs, so that today's clients keep working.
 // Every code is documented in api/openapi.yaml's Error schema (tested).
-var errorTable = []struct {
-	err    error
-	status int
-	code   string
-	detail string
-}{
+var errorTable = []errorRow{
 	// Try again later: the login throttle, load, outages.
 	{auth.ErrThrottled, http.StatusTooManyRequests, "throttled", "Request was throttled."},
 	{auth.ErrOverloaded, http.StatusServiceUnavailable, "overloaded", "The service is busy; try again shortly."},
@@ -86,6 +81,14 @@ var errorTable = []struct {
 	{errMoved, http.StatusPermanentRedirect, "moved", "This resource is at another path."},
 	// The last row answers every error not above it.
 	{errInternal, http.StatusInternalServerError, "internal_error", "A server error occurred."},
+}
+
+// errorRow is an error's response: status, code and default detail.
+type errorRow struct {
+	err    error
+	status int
+	code   string
+	detail string
 }
 
 // retryAfter is the Retry-After of the errors a client should simply repeat
@@ -164,13 +167,7 @@ func known(err error) bool {
 // generic 500, for an error not in the table), in the Error schema. It is
 // the one place error responses are written.
 func writeError(w http.ResponseWriter, err error) {
-	row := errorTable[len(errorTable)-1]
-	for _, r := range errorTable {
-		if errors.Is(err, r.err) {
-			row = r
-			break
-		}
-	}
+	row := rowOf(err)
 	body := oapi.Error{Code: row.code, Detail: row.detail}
 	var d detailed
 	if errors.As(err, &d) {
@@ -207,6 +204,16 @@ func writeError(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(row.status)
 	_ = json.NewEncoder(w).Encode(body) // the client has gone if this fails
+}
+
+// rowOf is err's row of errorTable: the first it matches, or the last.
+func rowOf(err error) errorRow {
+	for _, r := range errorTable {
+		if errors.Is(err, r.err) {
+			return r
+		}
+	}
+	return errorTable[len(errorTable)-1]
 }
 
 // seconds is d in whole seconds, rounded up, at least 1: a client told 0
