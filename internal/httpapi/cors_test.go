@@ -107,7 +107,13 @@ func TestCORSActualResponses(t *testing.T) {
 		ok := e.request(http.MethodGet, "/auth/health/", "", "", map[string]string{"Origin": shopOrigin})
 		// Errors too must be readable, or the app cannot tell a 401 from a network failure.
 		unauthorized := e.request(http.MethodGet, "/auth/me/", "", "", map[string]string{"Origin": shopOrigin})
-		for _, resp := range []response{ok, unauthorized} {
+		// Also the answers of the middleware before the handler: 431 and 413.
+		tooBig := e.request(http.MethodGet, "/auth/health/", "", "", map[string]string{"Origin": shopOrigin, "X-Big": strings.Repeat("a", 20<<10)})
+		tooLarge := e.request(http.MethodPost, "/auth/token/", "application/json", `{"email":"`+strings.Repeat("a", 2<<20)+`"}`, map[string]string{"Origin": shopOrigin})
+		if tooBig.status != http.StatusRequestHeaderFieldsTooLarge || tooLarge.status != http.StatusRequestEntityTooLarge {
+			t.Fatalf("oversized requests: %d, %d; want 431, 413", tooBig.status, tooLarge.status)
+		}
+		for _, resp := range []response{ok, unauthorized, tooBig, tooLarge} {
 			h := resp.header
 			if h.Get("Access-Control-Allow-Origin") != shopOrigin || h.Get("Access-Control-Allow-Credentials") != "true" ||
 				!varies(h, "Origin") || !listed(h.Get("Access-Control-Expose-Headers"), "X-Request-ID") ||

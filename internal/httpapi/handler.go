@@ -99,8 +99,11 @@ func New(svc *auth.Service, opts Options) (http.Handler, error) {
 	}
 
 	r := chi.NewRouter()
+	// CORS comes before every middleware that may answer by itself (431,
+	// 413, the validator's errors), so that a browser app on an allowed
+	// origin can read those answers too.
 	r.Use(withClient(opts.TrustedProxies), observeRequests(log, opts.Observer), recoverPanics(log), secureHeaders,
-		closeWhenDraining(opts.Drain), limitHeaders, cors.middleware, withDeadline(opts.RequestTimeout), limitBody,
+		cors.middleware, closeWhenDraining(opts.Drain), limitHeaders, withDeadline(opts.RequestTimeout), limitBody,
 		v.middleware, parseBearer, h.cookies.readBrowser)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeError(w, errNotFound) })
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { writeError(w, errMethodNotAllowed) })
