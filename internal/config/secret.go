@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -49,11 +50,33 @@ func checkSecret(variable string, secret []byte) error {
 			seen[b], distinct = true, distinct+1
 		}
 	}
-	if distinct < minDistinctSecretBytes {
+	if distinct < minDistinctSecretBytes && !randomHex(secret, distinct) {
 		return fmt.Errorf("%s has only %d different bytes, at least %d required: generate a secret, for example `openssl rand -base64 48`",
 			variable, distinct, minDistinctSecretBytes)
 	}
 	return nil
+}
+
+// randomHex reports whether secret looks like the hex encoding of at least
+// 32 random bytes (`openssl rand -hex 32`): 64 or more hex digits, not a
+// repetition of a shorter unit, with at least 12 of the 16 digits. Such a
+// secret has only 16 byte values to draw from, and one in four misses one
+// of them by chance, which minDistinctSecretBytes alone would refuse.
+func randomHex(secret []byte, distinct int) bool {
+	if len(secret) < 64 || distinct < 12 {
+		return false
+	}
+	for _, b := range secret {
+		if !('0' <= b && b <= '9' || 'a' <= b && b <= 'f' || 'A' <= b && b <= 'F') {
+			return false
+		}
+	}
+	for size := 1; size <= len(secret)/2; size++ {
+		if len(secret)%size == 0 && bytes.Equal(bytes.Repeat(secret[:size], len(secret)/size), secret) {
+			return false
+		}
+	}
+	return true
 }
 
 // isPlaceholder reports whether s, lower-cased and with everything but
