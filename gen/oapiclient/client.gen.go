@@ -870,7 +870,8 @@ type ClientInterface interface {
 	// ChangePasswordWithBody Change the authenticated user's password
 	//
 	// Needs the current password. Returns a new token pair for the current session, whose
-	// previous refresh token stops working; every other session of the user is revoked, and
+	// previous refresh and access tokens stop working here (the pair carries the session's next
+	// token generation, claim `sgen`); every other session of the user is revoked, and
 	// pending reset links too. A wrong current password is a 400 with code `wrong_password` and
 	// a message on `current_password`.
 	//
@@ -882,7 +883,8 @@ type ClientInterface interface {
 	// ChangePassword Change the authenticated user's password
 	//
 	// Needs the current password. Returns a new token pair for the current session, whose
-	// previous refresh token stops working; every other session of the user is revoked, and
+	// previous refresh and access tokens stop working here (the pair carries the session's next
+	// token generation, claim `sgen`); every other session of the user is revoked, and
 	// pending reset links too. A wrong current password is a 400 with code `wrong_password` and
 	// a message on `current_password`.
 	//
@@ -1266,7 +1268,8 @@ func (c *Client) GetOpenAPISpec(ctx context.Context, reqEditors ...RequestEditor
 // ChangePasswordWithBody Change the authenticated user's password
 //
 // Needs the current password. Returns a new token pair for the current session, whose
-// previous refresh token stops working; every other session of the user is revoked, and
+// previous refresh and access tokens stop working here (the pair carries the session's next
+// token generation, claim `sgen`); every other session of the user is revoked, and
 // pending reset links too. A wrong current password is a 400 with code `wrong_password` and
 // a message on `current_password`.
 //
@@ -1288,7 +1291,8 @@ func (c *Client) ChangePasswordWithBody(ctx context.Context, contentType string,
 // ChangePassword Change the authenticated user's password
 //
 // Needs the current password. Returns a new token pair for the current session, whose
-// previous refresh token stops working; every other session of the user is revoked, and
+// previous refresh and access tokens stop working here (the pair carries the session's next
+// token generation, claim `sgen`); every other session of the user is revoked, and
 // pending reset links too. A wrong current password is a 400 with code `wrong_password` and
 // a message on `current_password`.
 //
@@ -2542,7 +2546,8 @@ type ClientWithResponsesInterface interface {
 	// ChangePasswordWithBodyWithResponse Change the authenticated user's password
 	//
 	// Needs the current password. Returns a new token pair for the current session, whose
-	// previous refresh token stops working; every other session of the user is revoked, and
+	// previous refresh and access tokens stop working here (the pair carries the session's next
+	// token generation, claim `sgen`); every other session of the user is revoked, and
 	// pending reset links too. A wrong current password is a 400 with code `wrong_password` and
 	// a message on `current_password`.
 	//
@@ -2554,7 +2559,8 @@ type ClientWithResponsesInterface interface {
 	// ChangePasswordWithResponse Change the authenticated user's password
 	//
 	// Needs the current password. Returns a new token pair for the current session, whose
-	// previous refresh token stops working; every other session of the user is revoked, and
+	// previous refresh and access tokens stop working here (the pair carries the session's next
+	// token generation, claim `sgen`); every other session of the user is revoked, and
 	// pending reset links too. A wrong current password is a 400 with code `wrong_password` and
 	// a message on `current_password`.
 	//
@@ -4555,7 +4561,8 @@ func (c *ClientWithResponses) GetOpenAPISpecWithResponse(ctx context.Context, re
 // ChangePasswordWithBodyWithResponse Change the authenticated user's password
 //
 // Needs the current password. Returns a new token pair for the current session, whose
-// previous refresh token stops working; every other session of the user is revoked, and
+// previous refresh and access tokens stop working here (the pair carries the session's next
+// token generation, claim `sgen`); every other session of the user is revoked, and
 // pending reset links too. A wrong current password is a 400 with code `wrong_password` and
 // a message on `current_password`.
 //
@@ -4573,7 +4580,8 @@ func (c *ClientWithResponses) ChangePasswordWithBodyWithResponse(ctx context.Con
 // ChangePasswordWithResponse Change the authenticated user's password
 //
 // Needs the current password. Returns a new token pair for the current session, whose
-// previous refresh token stops working; every other session of the user is revoked, and
+// previous refresh and access tokens stop working here (the pair carries the session's next
+// token generation, claim `sgen`); every other session of the user is revoked, and
 // pending reset links too. A wrong current password is a 400 with code `wrong_password` and
 // a message on `current_password`.
 //

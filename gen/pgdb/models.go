@@ -73,6 +73,7 @@ type Session struct {
 	RefreshedAt        *time.Time
 	RefreshedAddress   string
 	RefreshedUserAgent string
+	TokenGeneration    int32
 }
 
 type User struct {

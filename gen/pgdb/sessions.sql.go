@@ -10,6 +10,19 @@ import (
 	"time"
 )
 
+const bumpSessionGeneration = `-- name: BumpSessionGeneration :one
+UPDATE sessions SET token_generation = token_generation + 1 WHERE id = $1 RETURNING token_generation
+`
+
+// The session's next token generation: its tokens of earlier ones are
+// refused from now on.
+func (q *Queries) BumpSessionGeneration(ctx context.Context, id string) (int32, error) {
+	row := q.db.QueryRow(ctx, bumpSessionGeneration, id)
+	var token_generation int32
+	err := row.Scan(&token_generation)
+	return token_generation, err
+}
+
 const countLiveUserSessions = `-- name: CountLiveUserSessions :one
 SELECT count(*) FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
 `
@@ -101,7 +114,7 @@ func (q *Queries) ExtendSession(ctx context.Context, arg ExtendSessionParams) er
 }
 
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, sessions.created_address, sessions.created_user_agent, sessions.refreshed_at, sessions.refreshed_address, sessions.refreshed_user_agent, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login, users.email_key, users.email_verified_at
+SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, sessions.created_address, sessions.created_user_agent, sessions.refreshed_at, sessions.refreshed_address, sessions.refreshed_user_agent, sessions.token_generation, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login, users.email_key, users.email_verified_at
 FROM sessions JOIN users ON users.id = sessions.user_id
 WHERE sessions.id = $1
 `
@@ -128,6 +141,7 @@ func (q *Queries) GetSessionUser(ctx context.Context, id string) (GetSessionUser
 		&i.Session.RefreshedAt,
 		&i.Session.RefreshedAddress,
 		&i.Session.RefreshedUserAgent,
+		&i.Session.TokenGeneration,
 		&i.User.ID,
 		&i.User.Email,
 		&i.User.PasswordHash,
@@ -143,7 +157,7 @@ func (q *Queries) GetSessionUser(ctx context.Context, id string) (GetSessionUser
 }
 
 const listUserSessions = `-- name: ListUserSessions :many
-SELECT id, user_id, created_at, expires_at, revoked_at, revoked_reason, created_address, created_user_agent, refreshed_at, refreshed_address, refreshed_user_agent FROM sessions
+SELECT id, user_id, created_at, expires_at, revoked_at, revoked_reason, created_address, created_user_agent, refreshed_at, refreshed_address, refreshed_user_agent, token_generation FROM sessions
 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
 ORDER BY created_at DESC, id
 LIMIT $3
@@ -177,6 +191,7 @@ func (q *Queries) ListUserSessions(ctx context.Context, arg ListUserSessionsPara
 			&i.RefreshedAt,
 			&i.RefreshedAddress,
 			&i.RefreshedUserAgent,
+			&i.TokenGeneration,
 		); err != nil {
 			return nil, err
 		}
@@ -189,7 +204,7 @@ func (q *Queries) ListUserSessions(ctx context.Context, arg ListUserSessionsPara
 }
 
 const lockRotation = `-- name: LockRotation :one
-SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, sessions.created_address, sessions.created_user_agent, sessions.refreshed_at, sessions.refreshed_address, sessions.refreshed_user_agent, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login, users.email_key, users.email_verified_at, t.token_hash, t.session_id, t.issued_at, t.expires_at, t.retired_at, t.successor, t.exposed_at,
+SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, sessions.created_address, sessions.created_user_agent, sessions.refreshed_at, sessions.refreshed_address, sessions.refreshed_user_agent, sessions.token_generation, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login, users.email_key, users.email_verified_at, t.token_hash, t.session_id, t.issued_at, t.expires_at, t.retired_at, t.successor, t.exposed_at,
     COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles AS r WHERE r.user_id = users.id), '{}')::text[] AS roles
 FROM sessions
 JOIN users ON users.id = sessions.user_id
@@ -232,6 +247,7 @@ func (q *Queries) LockRotation(ctx context.Context, arg LockRotationParams) (Loc
 		&i.Session.RefreshedAt,
 		&i.Session.RefreshedAddress,
 		&i.Session.RefreshedUserAgent,
+		&i.Session.TokenGeneration,
 		&i.User.ID,
 		&i.User.Email,
 		&i.User.PasswordHash,
@@ -255,7 +271,7 @@ func (q *Queries) LockRotation(ctx context.Context, arg LockRotationParams) (Loc
 }
 
 const lockSession = `-- name: LockSession :one
-SELECT id, user_id, created_at, expires_at, revoked_at, revoked_reason, created_address, created_user_agent, refreshed_at, refreshed_address, refreshed_user_agent FROM sessions WHERE id = $1 FOR UPDATE
+SELECT id, user_id, created_at, expires_at, revoked_at, revoked_reason, created_address, created_user_agent, refreshed_at, refreshed_address, refreshed_user_agent, token_generation FROM sessions WHERE id = $1 FOR UPDATE
 `
 
 // Serializes every rotation of one session, across processes.
@@ -274,6 +290,7 @@ func (q *Queries) LockSession(ctx context.Context, id string) (Session, error) {
 		&i.RefreshedAt,
 		&i.RefreshedAddress,
 		&i.RefreshedUserAgent,
+		&i.TokenGeneration,
 	)
 	return i, err
 }

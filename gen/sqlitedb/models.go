@@ -69,6 +69,7 @@ type Session struct {
 	RefreshedAt        *int64
 	RefreshedAddress   string
 	RefreshedUserAgent string
+	TokenGeneration    int64
 }
 
 type User struct {

@@ -9,6 +9,19 @@ import (
 	"context"
 )
 
+const bumpSessionGeneration = `-- name: BumpSessionGeneration :one
+UPDATE sessions SET token_generation = token_generation + 1 WHERE id = ?1 RETURNING token_generation
+`
+
+// The session's next token generation: its tokens of earlier ones are
+// refused from now on.
+func (q *Queries) BumpSessionGeneration(ctx context.Context, id string) (int64, error) {
+	row := q.db.QueryRowContext(ctx, bumpSessionGeneration, id)
+	var token_generation int64
+	err := row.Scan(&token_generation)
+	return token_generation, err
+}
+
 const countLiveUserSessions = `-- name: CountLiveUserSessions :one
 SELECT count(*) FROM sessions WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2
 `
@@ -100,7 +113,7 @@ func (q *Queries) ExtendSession(ctx context.Context, arg ExtendSessionParams) er
 }
 
 const getSessionUser = `-- name: GetSessionUser :one
-SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, sessions.created_address, sessions.created_user_agent, sessions.refreshed_at, sessions.refreshed_address, sessions.refreshed_user_agent, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login, users.email_key, users.email_verified_at
+SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, sessions.created_address, sessions.created_user_agent, sessions.refreshed_at, sessions.refreshed_address, sessions.refreshed_user_agent, sessions.token_generation, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login, users.email_key, users.email_verified_at
 FROM sessions JOIN users ON users.id = sessions.user_id
 WHERE sessions.id = ?1
 `
@@ -127,6 +140,7 @@ func (q *Queries) GetSessionUser(ctx context.Context, id string) (GetSessionUser
 		&i.Session.RefreshedAt,
 		&i.Session.RefreshedAddress,
 		&i.Session.RefreshedUserAgent,
+		&i.Session.TokenGeneration,
 		&i.User.ID,
 		&i.User.Email,
 		&i.User.PasswordHash,
@@ -142,7 +156,7 @@ func (q *Queries) GetSessionUser(ctx context.Context, id string) (GetSessionUser
 }
 
 const listUserSessions = `-- name: ListUserSessions :many
-SELECT id, user_id, created_at, expires_at, revoked_at, revoked_reason, created_address, created_user_agent, refreshed_at, refreshed_address, refreshed_user_agent FROM sessions
+SELECT id, user_id, created_at, expires_at, revoked_at, revoked_reason, created_address, created_user_agent, refreshed_at, refreshed_address, refreshed_user_agent, token_generation FROM sessions
 WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2
 ORDER BY created_at DESC, id
 LIMIT ?3
@@ -176,6 +190,7 @@ func (q *Queries) ListUserSessions(ctx context.Context, arg ListUserSessionsPara
 			&i.RefreshedAt,
 			&i.RefreshedAddress,
 			&i.RefreshedUserAgent,
+			&i.TokenGeneration,
 		); err != nil {
 			return nil, err
 		}
@@ -191,7 +206,7 @@ func (q *Queries) ListUserSessions(ctx context.Context, arg ListUserSessionsPara
 }
 
 const lockRotation = `-- name: LockRotation :one
-SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, sessions.created_address, sessions.created_user_agent, sessions.refreshed_at, sessions.refreshed_address, sessions.refreshed_user_agent, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login, users.email_key, users.email_verified_at,
+SELECT sessions.id, sessions.user_id, sessions.created_at, sessions.expires_at, sessions.revoked_at, sessions.revoked_reason, sessions.created_address, sessions.created_user_agent, sessions.refreshed_at, sessions.refreshed_address, sessions.refreshed_user_agent, sessions.token_generation, users.id, users.email, users.password_hash, users.is_active, users.is_staff, users.is_superuser, users.date_joined, users.last_login, users.email_key, users.email_verified_at,
     CAST(COALESCE((SELECT group_concat(r.role, ',') FROM user_roles AS r WHERE r.user_id = users.id), '') AS TEXT) AS roles,
     t.token_hash AS token_hash, t.session_id AS token_session_id, t.issued_at AS token_issued_at,
     t.expires_at AS token_expires_at, t.retired_at AS token_retired_at, t.successor AS token_successor,
@@ -239,6 +254,7 @@ func (q *Queries) LockRotation(ctx context.Context, arg LockRotationParams) (Loc
 		&i.Session.RefreshedAt,
 		&i.Session.RefreshedAddress,
 		&i.Session.RefreshedUserAgent,
+		&i.Session.TokenGeneration,
 		&i.User.ID,
 		&i.User.Email,
 		&i.User.PasswordHash,
@@ -262,7 +278,7 @@ func (q *Queries) LockRotation(ctx context.Context, arg LockRotationParams) (Loc
 }
 
 const lockSession = `-- name: LockSession :one
-SELECT id, user_id, created_at, expires_at, revoked_at, revoked_reason, created_address, created_user_agent, refreshed_at, refreshed_address, refreshed_user_agent FROM sessions WHERE id = ?1
+SELECT id, user_id, created_at, expires_at, revoked_at, revoked_reason, created_address, created_user_agent, refreshed_at, refreshed_address, refreshed_user_agent, token_generation FROM sessions WHERE id = ?1
 `
 
 // SQLite has no FOR UPDATE: transactions start with BEGIN IMMEDIATE instead.
@@ -281,6 +297,7 @@ func (q *Queries) LockSession(ctx context.Context, id string) (Session, error) {
 		&i.RefreshedAt,
 		&i.RefreshedAddress,
 		&i.RefreshedUserAgent,
+		&i.TokenGeneration,
 	)
 	return i, err
 }

@@ -238,7 +238,8 @@ export interface paths {
         /**
          * Change the authenticated user's password
          * @description Needs the current password. Returns a new token pair for the current session, whose
-         *     previous refresh token stops working; every other session of the user is revoked, and
+         *     previous refresh and access tokens stop working here (the pair carries the session's next
+         *     token generation, claim `sgen`); every other session of the user is revoked, and
          *     pending reset links too. A wrong current password is a 400 with code `wrong_password` and
          *     a message on `current_password`.
          */

@@ -298,6 +298,9 @@ func TestChangePassword(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if _, err := a.svc.Authenticate(ctx, here.Access); !errors.Is(err, auth.ErrTokenInvalid) {
+			t.Errorf("the session's access token from before the change: %v, want ErrTokenInvalid", err)
+		}
 		claims, _ := a.keys.Parse(pair.Refresh, a.clock.Now())
 		if claims.SessionID != p.SessionID {
 			t.Errorf("the new pair is of session %s, want the current %s", claims.SessionID, p.SessionID)

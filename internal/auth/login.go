@@ -169,7 +169,7 @@ func (s *Service) mintPair(userID int64, sessionID string, now time.Time, authz 
 	if err != nil {
 		return Pair{}, StoredRefreshToken{}, err
 	}
-	refresh, err := s.keys.Mint(token.Refresh, userID, sessionID, now, s.params.RefreshTTL, token.Authz{})
+	refresh, err := s.keys.Mint(token.Refresh, userID, sessionID, now, s.params.RefreshTTL, token.Authz{Generation: authz.Generation})
 	if err != nil {
 		return Pair{}, StoredRefreshToken{}, err
 	}

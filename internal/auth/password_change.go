@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/ecommerce/auth-service/internal/token"
 )
 
 // ChangePassword replaces the password of p's user, who confirms it with the
@@ -45,12 +47,10 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 		return Pair{}, fmt.Errorf("auth: change password: %w", err)
 	}
 	now := s.now()
-	pair, first, err := s.mintPair(user.ID, p.SessionID, now, authz)
-	if err != nil {
-		return Pair{}, err
-	}
+	var pair Pair
 	err = s.store.InTx(ctx, func(tx Tx) error {
-		return s.changePasswordIn(ctx, tx, p, hash, first, now)
+		pair, err = s.changePasswordIn(ctx, tx, p, hash, authz, now)
+		return err
 	})
 	if err != nil {
 		return Pair{}, err
@@ -60,39 +60,49 @@ func (s *Service) ChangePassword(ctx context.Context, p Principal, current, next
 	return pair, nil
 }
 
-// changePasswordIn applies ChangePassword's writes inside tx. The session is
-// locked first, so that a rotation of it cannot interleave: its live refresh
-// token is replaced by first (the retired ones stay, for reuse detection).
-func (s *Service) changePasswordIn(ctx context.Context, tx Tx, p Principal, hash string, first StoredRefreshToken, now time.Time) error {
+// changePasswordIn applies ChangePassword's writes inside tx and returns the
+// session's new pair. The session is locked first, so that a rotation of it
+// cannot interleave. It goes on in its next token generation, so that its
+// tokens from before the change are refused here (owner); its live refresh
+// token is replaced by the new pair's (the retired ones stay, for reuse
+// detection).
+func (s *Service) changePasswordIn(ctx context.Context, tx Tx, p Principal, hash string, authz token.Authz, now time.Time) (Pair, error) {
 	sess, err := tx.LockSession(ctx, p.SessionID)
 	if err != nil {
-		return fmt.Errorf("auth: change password: %w", err)
+		return Pair{}, fmt.Errorf("auth: change password: %w", err)
 	}
 	if err := checkSession(sess); err != nil {
-		return err
+		return Pair{}, err
+	}
+	if authz.Generation, err = tx.BumpSessionGeneration(ctx, p.SessionID); err != nil {
+		return Pair{}, err
+	}
+	pair, first, err := s.mintPair(p.User.ID, p.SessionID, now, authz)
+	if err != nil {
+		return Pair{}, err
 	}
 	if err := tx.SetPasswordHash(ctx, p.User.ID, hash); err != nil {
-		return err
+		return Pair{}, err
 	}
 	if _, err := tx.RevokeOtherUserSessions(ctx, p.User.ID, p.SessionID, ReasonPasswordChanged, now); err != nil {
-		return err
+		return Pair{}, err
 	}
 	if _, err := tx.DeleteLiveRefreshTokens(ctx, p.SessionID); err != nil {
-		return err
+		return Pair{}, err
 	}
 	if err := tx.InsertRefreshToken(ctx, first); err != nil {
-		return err
+		return Pair{}, err
 	}
 	if err := tx.ExtendSession(ctx, p.SessionID, first.ExpiresAt, now, ClientOf(ctx)); err != nil {
-		return err
+		return Pair{}, err
 	}
 	if _, err := tx.DeleteUserOneTimeTokens(ctx, p.User.ID, PurposeResetPassword); err != nil {
-		return err
+		return Pair{}, err
 	}
 	if err := tx.RecordEvent(ctx, s.event(ctx, EventPasswordChanged, p.User.ID, p.SessionID, ChangedByUser)); err != nil {
-		return err
+		return Pair{}, err
 	}
-	return s.enqueue(ctx, tx, NotifyPasswordChanged, EventData{Email: p.User.Email, UserID: p.User.ID, Reason: ChangedByUser}, now)
+	return pair, s.enqueue(ctx, tx, NotifyPasswordChanged, EventData{Email: p.User.Email, UserID: p.User.ID, Reason: ChangedByUser}, now)
 }
 
 // recordFailedPassword records a password change refused because the

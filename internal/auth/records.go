@@ -35,6 +35,9 @@ type Session struct {
 	// RefreshedBy the client that made it.
 	RefreshedAt *time.Time
 	RefreshedBy Client
+	// TokenGeneration is the generation of the session's tokens: its tokens
+	// of an earlier one are refused (a password change starts the next).
+	TokenGeneration int
 }
 
 // Reasons recorded when a session is revoked.

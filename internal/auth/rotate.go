@@ -111,7 +111,7 @@ func (s *Service) rotateIn(ctx context.Context, tx Tx, raw string, claims token.
 	case stepRevoke:
 		return rotation{step: step, why: why}, s.revokeForReuse(ctx, tx, claims, why, now)
 	}
-	authz := token.Authz{Roles: state.Roles, IsStaff: state.User.IsStaff}
+	authz := token.Authz{Roles: state.Roles, IsStaff: state.User.IsStaff, Generation: state.Session.TokenGeneration}
 	pair, next, err := s.mintPair(claims.UserID, claims.SessionID, now, authz)
 	if err != nil {
 		return rotation{}, err

@@ -141,6 +141,8 @@ func (s *Service) owner(ctx context.Context, claims token.Claims) (User, error) 
 		return User{}, fmt.Errorf("%w: session of another user", ErrTokenInvalid)
 	case !user.IsActive:
 		return User{}, ErrUserInactive
+	case claims.Generation < sess.TokenGeneration:
+		return User{}, fmt.Errorf("%w: a token of the session from before its password change", ErrTokenInvalid)
 	}
 	return user, checkSession(sess)
 }

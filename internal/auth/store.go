@@ -91,6 +91,9 @@ type SessionStore interface {
 	// ExtendSession records a rotation at at by client by: it moves the
 	// session's expiry to until, never earlier.
 	ExtendSession(ctx context.Context, id string, until, at time.Time, by Client) error
+	// BumpSessionGeneration starts the session's next token generation and
+	// returns it: its tokens of earlier ones are refused from now on.
+	BumpSessionGeneration(ctx context.Context, id string) (int, error)
 	// ListUserSessions returns at most limit of a user's sessions that are
 	// neither revoked nor expired at now, newest first.
 	ListUserSessions(ctx context.Context, userID int64, now time.Time, limit int) ([]Session, error)

@@ -382,6 +382,12 @@ func TestGateway(t *testing.T) {
 		if err != nil || me.StatusCode() != http.StatusUnauthorized {
 			t.Fatalf("5. the other session after the change: %v %s %s, want 401", err, statusOf(me), bodyOf(me))
 		}
+		if old, err := api.GetMeWithResponse(ctx, withBearer(here.Access)); err != nil || old.StatusCode() != http.StatusUnauthorized {
+			t.Fatalf("5. this session's access token from before the change: %v %s %s, want 401", err, statusOf(old), bodyOf(old))
+		}
+		if cur, err := api.GetMeWithResponse(ctx, withBearer(chg.JSON200.Access)); err != nil || cur.StatusCode() != http.StatusOK {
+			t.Fatalf("5. the new pair: %v %s %s, want 200", err, statusOf(cur), bodyOf(cur))
+		}
 		ref, err := api.RefreshTokenWithResponse(ctx, nil, oapiclient.RefreshRequest{Refresh: here.Refresh})
 		if err != nil || ref.StatusCode() != http.StatusUnauthorized {
 			t.Fatalf("5. the pre-change refresh token: %v %s %s, want 401", err, statusOf(ref), bodyOf(ref))

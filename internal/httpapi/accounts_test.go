@@ -154,6 +154,8 @@ func TestChangePasswordOverHTTP(t *testing.T) {
 		expectFieldError(t, e.postBearer("/auth/password/change/", here.Access,
 			map[string]string{"current_password": strongPassword, "new_password": "qwertyuiop123456"}), "password_too_common", "new_password")
 
+		// In the very second of the login: tokens carry no finer time, so
+		// it is the session's token generation that tells them apart.
 		resp := e.postBearer("/auth/password/change/", here.Access, map[string]string{"current_password": strongPassword, "new_password": newerPassword})
 		if resp.status != http.StatusOK {
 			t.Fatalf("change: %d %s", resp.status, resp.body)
@@ -161,6 +163,12 @@ func TestChangePasswordOverHTTP(t *testing.T) {
 		fresh := decodePair(t, resp)
 		if r := e.get("/auth/me/", fresh.Access); r.status != http.StatusOK {
 			t.Errorf("/me with the new pair: %d", r.status)
+		}
+		// The session goes on, with the new pair only: its access token from
+		// before the change is refused here at once.
+		expectError(t, e.get("/auth/me/", here.Access), http.StatusUnauthorized, "token_not_valid")
+		if claims := decodeClaims(t, fresh.Access); claims["sid"] != decodeClaims(t, here.Access)["sid"] {
+			t.Errorf("the new pair is of session %v, want the current %v", claims["sid"], decodeClaims(t, here.Access)["sid"])
 		}
 		expectError(t, e.get("/auth/me/", there.Access), http.StatusUnauthorized, "token_not_valid")
 		expectError(t, e.refresh(there.Refresh), http.StatusUnauthorized, "token_not_valid")

@@ -194,10 +194,11 @@ func pgSession(s pgdb.Session, err error) (auth.Session, error) {
 	}
 	out := auth.Session{
 		ID: s.ID, UserID: s.UserID, CreatedAt: s.CreatedAt.UTC(), ExpiresAt: s.ExpiresAt.UTC(),
-		RevokedAt:   optUTC(s.RevokedAt),
-		CreatedBy:   auth.Client{Address: s.CreatedAddress, UserAgent: s.CreatedUserAgent},
-		RefreshedAt: optUTC(s.RefreshedAt),
-		RefreshedBy: auth.Client{Address: s.RefreshedAddress, UserAgent: s.RefreshedUserAgent},
+		RevokedAt:       optUTC(s.RevokedAt),
+		CreatedBy:       auth.Client{Address: s.CreatedAddress, UserAgent: s.CreatedUserAgent},
+		RefreshedAt:     optUTC(s.RefreshedAt),
+		RefreshedBy:     auth.Client{Address: s.RefreshedAddress, UserAgent: s.RefreshedUserAgent},
+		TokenGeneration: int(s.TokenGeneration),
 	}
 	if s.RevokedReason != nil {
 		out.RevokedReason = *s.RevokedReason
@@ -300,6 +301,11 @@ func (a pgTx) ExtendSession(ctx context.Context, id string, until, at time.Time,
 	return pgError(a.later.ExtendSession(ctx, pgdb.ExtendSessionParams{
 		ID: id, ExpiresAt: until, RefreshedAt: at, RefreshedAddress: by.Address, RefreshedUserAgent: by.UserAgent,
 	}))
+}
+
+func (a pgTx) BumpSessionGeneration(ctx context.Context, id string) (int, error) {
+	gen, err := a.q.BumpSessionGeneration(ctx, id)
+	return int(gen), pgError(err)
 }
 
 func (a pgTx) ListUserSessions(ctx context.Context, userID int64, now time.Time, limit int) ([]auth.Session, error) {

@@ -79,6 +79,11 @@ type invalidatingTx struct {
 	forget func(cacheKey)
 }
 
+func (t invalidatingTx) BumpSessionGeneration(ctx context.Context, id string) (int, error) {
+	defer t.forget(cacheKey{sessionID: id})
+	return t.Tx.BumpSessionGeneration(ctx, id)
+}
+
 func (t invalidatingTx) RevokeSession(ctx context.Context, id, reason string, at time.Time) error {
 	defer t.forget(cacheKey{sessionID: id})
 	return t.Tx.RevokeSession(ctx, id, reason, at)

@@ -155,10 +155,11 @@ func sqliteSession(s sqlitedb.Session, err error) (auth.Session, error) {
 	}
 	out := auth.Session{
 		ID: s.ID, UserID: s.UserID, CreatedAt: fromMicros(s.CreatedAt), ExpiresAt: fromMicros(s.ExpiresAt),
-		RevokedAt:   optFromMicros(s.RevokedAt),
-		CreatedBy:   auth.Client{Address: s.CreatedAddress, UserAgent: s.CreatedUserAgent},
-		RefreshedAt: optFromMicros(s.RefreshedAt),
-		RefreshedBy: auth.Client{Address: s.RefreshedAddress, UserAgent: s.RefreshedUserAgent},
+		RevokedAt:       optFromMicros(s.RevokedAt),
+		CreatedBy:       auth.Client{Address: s.CreatedAddress, UserAgent: s.CreatedUserAgent},
+		RefreshedAt:     optFromMicros(s.RefreshedAt),
+		RefreshedBy:     auth.Client{Address: s.RefreshedAddress, UserAgent: s.RefreshedUserAgent},
+		TokenGeneration: int(s.TokenGeneration),
 	}
 	if s.RevokedReason != nil {
 		out.RevokedReason = *s.RevokedReason
@@ -270,6 +271,11 @@ func (a sqliteTx) ExtendSession(ctx context.Context, id string, until, at time.T
 	return sqliteError(a.q.ExtendSession(ctx, sqlitedb.ExtendSessionParams{
 		ID: id, ExpiresAt: micros(until), RefreshedAt: micros(at), RefreshedAddress: by.Address, RefreshedUserAgent: by.UserAgent,
 	}))
+}
+
+func (a sqliteTx) BumpSessionGeneration(ctx context.Context, id string) (int, error) {
+	gen, err := a.q.BumpSessionGeneration(ctx, id)
+	return int(gen), sqliteError(err)
 }
 
 func (a sqliteTx) ListUserSessions(ctx context.Context, userID int64, now time.Time, limit int) ([]auth.Session, error) {

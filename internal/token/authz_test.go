@@ -31,8 +31,20 @@ func TestAuthzClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := payload(plain); m["roles"] != nil || m["is_staff"] != nil {
-		t.Errorf("a token without roles carries %v, %v", m["roles"], m["is_staff"])
+	if m := payload(plain); m["roles"] != nil || m["is_staff"] != nil || m["sgen"] != nil {
+		t.Errorf("a token without roles carries %v, %v, %v", m["roles"], m["is_staff"], m["sgen"])
+	}
+	// A session's later token generation (after a password change) is
+	// carried, and read back.
+	later, err := k.Mint(token.Access, 7, "s", now, time.Minute, token.Authz{Generation: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := payload(later); m["sgen"] != 2.0 {
+		t.Errorf("sgen = %v, want 2", m["sgen"])
+	}
+	if claims, err := k.Parse(later.Token, now, token.Access); err != nil || claims.Generation != 2 {
+		t.Errorf("Parse = %+v, %v; want generation 2", claims, err)
 	}
 	rich, err := k.Mint(token.Access, 7, "s", now, time.Minute, token.Authz{Roles: []string{"catalog:write", "support"}, IsStaff: true})
 	if err != nil {

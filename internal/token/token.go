@@ -39,6 +39,9 @@ type Claims struct {
 	// Roles and IsStaff are omitted when empty and false.
 	Roles   []string `json:"roles,omitempty"`
 	IsStaff bool     `json:"is_staff,omitempty"`
+	// Generation is the session's token generation (Authz.Generation),
+	// omitted at 0.
+	Generation int `json:"sgen,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -47,6 +50,10 @@ type Claims struct {
 type Authz struct {
 	Roles   []string
 	IsStaff bool
+	// Generation is not a right but goes with them: the generation of the
+	// session's tokens, which the service itself checks (a password change
+	// starts a new one, and the tokens from before it stop working).
+	Generation int
 }
 
 // Issued is a freshly signed token with its claims.
@@ -89,11 +96,12 @@ func DefaultPolicy() Policy {
 // from now, carrying authz's claims and the policy's issuer and audience.
 func (k *Keys) Mint(typ Type, userID int64, sessionID string, now time.Time, ttl time.Duration, authz Authz) (Issued, error) {
 	claims := Claims{
-		TokenType: typ,
-		UserID:    userID,
-		SessionID: sessionID,
-		Roles:     authz.Roles,
-		IsStaff:   authz.IsStaff,
+		TokenType:  typ,
+		UserID:     userID,
+		SessionID:  sessionID,
+		Roles:      authz.Roles,
+		IsStaff:    authz.IsStaff,
+		Generation: authz.Generation,
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    k.policy.Issuer,
 			Subject:   strconv.FormatInt(userID, 10),

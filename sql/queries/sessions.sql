@@ -13,6 +13,11 @@ UPDATE sessions SET expires_at = GREATEST(expires_at, @expires_at),
     refreshed_at = @refreshed_at::timestamptz, refreshed_address = @refreshed_address, refreshed_user_agent = @refreshed_user_agent
 WHERE id = @id;
 
+-- The session's next token generation: its tokens of earlier ones are
+-- refused from now on.
+-- name: BumpSessionGeneration :one
+UPDATE sessions SET token_generation = token_generation + 1 WHERE id = @id RETURNING token_generation;
+
 -- name: RevokeSession :exec
 UPDATE sessions SET revoked_at = @revoked_at::timestamptz, revoked_reason = @reason::text
 WHERE id = @id AND revoked_at IS NULL;

@@ -13,6 +13,11 @@ UPDATE sessions SET expires_at = max(expires_at, CAST(@expires_at AS INTEGER)),
     refreshed_at = CAST(@refreshed_at AS INTEGER), refreshed_address = @refreshed_address, refreshed_user_agent = @refreshed_user_agent
 WHERE id = @id;
 
+-- The session's next token generation: its tokens of earlier ones are
+-- refused from now on.
+-- name: BumpSessionGeneration :one
+UPDATE sessions SET token_generation = token_generation + 1 WHERE id = @id RETURNING token_generation;
+
 -- name: RevokeSession :exec
 UPDATE sessions SET revoked_at = CAST(@revoked_at AS INTEGER), revoked_reason = CAST(@reason AS TEXT)
 WHERE id = @id AND revoked_at IS NULL;
