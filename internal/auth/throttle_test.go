@@ -262,6 +262,15 @@ func TestThrottleGivesBackUncheckedAttempts(t *testing.T) {
 	})
 }
 
+// twoReplicas are two services, each with its own handle on one database of
+// kind, on one clock.
+func twoReplicas(t *testing.T, kind string) (a, b *throttled) {
+	t.Helper()
+	url := storetest.URL(t, kind)
+	clk := &clock{now: base}
+	return newThrottled(t, storetest.OpenURL(t, url), clk, throttleParams), newThrottled(t, storetest.OpenURL(t, url), clk, throttleParams)
+}
+
 // Replicas count together, and concurrent attempts cannot slip past the
 // limit before the failures are recorded: two services over two handles of
 // one database, 40 concurrent wrong logins for one account from one address,
@@ -269,10 +278,7 @@ func TestThrottleGivesBackUncheckedAttempts(t *testing.T) {
 func TestThrottleIsSharedAndRaceFree(t *testing.T) {
 	for _, kind := range storetest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			url := storetest.URL(t, kind)
-			clk := &clock{now: base}
-			a := newThrottled(t, storetest.OpenURL(t, url), clk, throttleParams)
-			b := newThrottled(t, storetest.OpenURL(t, url), clk, throttleParams)
+			a, b := twoReplicas(t, kind)
 			a.createUser(t, "shared@example.com")
 			var wg sync.WaitGroup
 			var bad, refused atomic.Int64
@@ -306,10 +312,7 @@ func TestThrottleIsSharedAndRaceFree(t *testing.T) {
 func TestThrottleLetsConcurrentRightPasswordsThrough(t *testing.T) {
 	for _, kind := range storetest.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			url := storetest.URL(t, kind)
-			clk := &clock{now: base}
-			a := newThrottled(t, storetest.OpenURL(t, url), clk, throttleParams)
-			b := newThrottled(t, storetest.OpenURL(t, url), clk, throttleParams)
+			a, b := twoReplicas(t, kind)
 			a.createUser(t, "tabs@example.com")
 			const accounts = 120
 			for i := range accounts {
