@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
 )
@@ -87,18 +88,22 @@ func declaredOnly(data []byte, spec *openapi3.RequestBody) (out []byte, controls
 // a token, and some (NUL) make PostgreSQL fail the query. DRF's own words
 // for NUL.
 func withControls(raw json.RawMessage) string {
+	// Valid JSON carries C0 characters only as \u escapes, and DEL as is:
+	// without either there is nothing to look for.
+	if bytes.IndexByte(raw, '\\') < 0 && bytes.IndexByte(raw, 0x7f) < 0 {
+		return ""
+	}
 	var v any
 	if json.Unmarshal(raw, &v) != nil {
 		return ""
 	}
-	var nul, other bool
+	msg := ""
 	var walk func(any)
 	walk = func(v any) {
 		switch v := v.(type) {
 		case string:
-			for _, c := range []byte(v) {
-				nul = nul || c == 0
-				other = other || (c < 0x20 || c == 0x7f)
+			if m := controlMessage(v); m != "" && msg != nulMessage {
+				msg = m // NUL, anywhere, is the message
 			}
 		case []any:
 			for _, e := range v {
@@ -112,11 +117,23 @@ func withControls(raw json.RawMessage) string {
 		}
 	}
 	walk(v)
+	return msg
+}
+
+// The messages of controlMessage.
+const (
+	nulMessage          = "Null characters are not allowed."
+	otherControlMessage = "Control characters are not allowed."
+)
+
+// controlMessage is the message for a string with a control character (C0
+// or DEL), NUL first in DRF's own words, or "" for one without.
+func controlMessage(s string) string {
 	switch {
-	case nul:
-		return "Null characters are not allowed."
-	case other:
-		return "Control characters are not allowed."
+	case strings.IndexByte(s, 0) >= 0:
+		return nulMessage
+	case strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+		return otherControlMessage
 	}
 	return ""
 }

@@ -114,13 +114,16 @@ type browser struct {
 // readBrowser puts the request's browser facts in its context. The
 // generated code reads the cookie only by its production name; this reads
 // it by the configured one.
+// Where the transport is off nothing reads them (chosen and refreshToken
+// return first), so it is not in the chain at all.
 func (c *cookieTransport) readBrowser(next http.Handler) http.Handler {
+	if !c.Enabled {
+		return next
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b := browser{origin: r.Header.Get("Origin"), fetchSite: r.Header.Get("Sec-Fetch-Site"), host: r.Host}
-		if c.Enabled {
-			if ck, err := r.Cookie(c.name); err == nil {
-				b.cookie = ck.Value
-			}
+		if ck, err := r.Cookie(c.name); err == nil {
+			b.cookie = ck.Value
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), browserKey, b)))
 	})

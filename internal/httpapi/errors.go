@@ -155,12 +155,7 @@ func onField(field string, err error) error {
 
 // known reports whether err has a row in errorTable: an error a client caused.
 func known(err error) bool {
-	for _, row := range errorTable {
-		if errors.Is(err, row.err) {
-			return true
-		}
-	}
-	return false
+	return errors.Is(err, rowOf(err).err)
 }
 
 // writeError writes err's response: its row of errorTable (the last row, a

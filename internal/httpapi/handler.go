@@ -129,7 +129,8 @@ func (h *Handler) requestError(w http.ResponseWriter, r *http.Request, err error
 // the error table; anything else with a generic 500, logging the cause,
 // which never reaches the client.
 func (h *Handler) responseError(w http.ResponseWriter, r *http.Request, err error) {
-	if !known(err) && r.Context().Err() != nil {
+	clients := known(err)
+	if !clients && r.Context().Err() != nil {
 		// The client has gone or the request ran out of time: whatever failed
 		// failed for that, not for a bug.
 		h.log.InfoContext(r.Context(), "request abandoned",
@@ -137,7 +138,7 @@ func (h *Handler) responseError(w http.ResponseWriter, r *http.Request, err erro
 		writeError(w, auth.ErrUnavailable)
 		return
 	}
-	if !known(err) {
+	if !clients {
 		h.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
 	writeError(w, err)

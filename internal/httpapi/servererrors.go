@@ -64,6 +64,11 @@ func rewriteServerError(p []byte) ([]byte, bool) {
 	if !ok || len(rest) < len("1 400 ") {
 		return nil, false
 	}
+	// Every response starts so: look no further than its status unless it
+	// is one rewritten, since this runs on every response written.
+	if !bytes.HasPrefix(rest[2:], []byte("400 ")) && !bytes.HasPrefix(rest[2:], []byte("431 ")) {
+		return nil, false
+	}
 	statusLine, body, ok := bytes.Cut(rest[2:], []byte(serverErrorHeaders))
 	if !ok || !bytes.Equal(statusLine, body) {
 		return nil, false

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -82,11 +83,10 @@ func (v *validator) middleware(next http.Handler) http.Handler {
 				writeError(w, err)
 				return
 			}
-			for name, msgs := range bodyControls {
-				if controls == nil {
-					controls = fieldErrors{}
-				}
-				controls[name] = msgs
+			if controls == nil {
+				controls = bodyControls
+			} else {
+				maps.Copy(controls, bodyControls)
 			}
 		}
 		input := &openapi3filter.RequestValidationInput{Request: r, PathParams: pathParams, Route: route, Options: v.options}
@@ -108,15 +108,11 @@ func paramControls(params map[string]string) fieldErrors {
 		if unescaped, err := url.PathUnescape(value); err == nil {
 			value = unescaped
 		}
-		msg := ""
-		switch {
-		case strings.IndexByte(value, 0) >= 0:
-			msg = "Null characters are not allowed."
-		case strings.IndexFunc(value, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
-			msg = "Control characters are not allowed."
-		case !utf8.ValidString(value):
+		msg := controlMessage(value)
+		if msg == "" && !utf8.ValidString(value) {
 			msg = "Only UTF-8 text is allowed."
-		default:
+		}
+		if msg == "" {
 			continue
 		}
 		if bad == nil {
