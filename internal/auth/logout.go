@@ -32,7 +32,7 @@ func (s *Service) Logout(ctx context.Context, raw string) error {
 			return fmt.Errorf("auth: logout: %w", err)
 		}
 		retired = stored.RetiredAt != nil
-		if retired && (stored.ExposedAt != nil || s.params.ReuseInterval <= 0 || now.After(stored.RetiredAt.Add(s.params.ReuseInterval))) {
+		if retired && (stored.ExposedAt != nil || pastGrace(stored, now, s.params.ReuseInterval)) {
 			reused = true
 			return s.revokeForReuse(ctx, tx, claims, "retired, and presented to logout", now)
 		}
@@ -50,8 +50,7 @@ func (s *Service) Logout(ctx context.Context, raw string) error {
 	}
 	switch {
 	case reused:
-		s.log.WarnContext(ctx, "refresh token reuse detected; session revoked",
-			"user_id", claims.UserID, "session_id", claims.SessionID, "jti", claims.ID, "why", "retired, and presented to logout")
+		s.logReuse(ctx, claims, "retired, and presented to logout")
 	case retired:
 		// Logging out still ends the session, but a retired token in use is
 		// worth knowing about.

@@ -33,8 +33,7 @@ func (s *Service) Rotate(ctx context.Context, raw string) (_ Pair, err error) {
 	case err != nil:
 		return Pair{}, err
 	case out.step == stepRevoke:
-		s.log.WarnContext(ctx, "refresh token reuse detected; session revoked",
-			"user_id", claims.UserID, "session_id", claims.SessionID, "jti", claims.ID, "why", out.why)
+		s.logReuse(ctx, claims, out.why)
 		return Pair{}, ErrTokenReused
 	case out.step == stepReplay:
 		s.log.InfoContext(ctx, "refresh token replayed within the grace interval",
@@ -171,6 +170,18 @@ func (s *Service) revokeForReuse(ctx context.Context, tx Tx, claims token.Claims
 	return tx.RecordEvent(ctx, s.event(ctx, EventRefreshReuse, claims.UserID, claims.SessionID, why))
 }
 
+// logReuse logs a session revoked by revokeForReuse, once it has committed.
+func (s *Service) logReuse(ctx context.Context, claims token.Claims, why string) {
+	s.log.WarnContext(ctx, "refresh token reuse detected; session revoked",
+		"user_id", claims.UserID, "session_id", claims.SessionID, "jti", claims.ID, "why", why)
+}
+
+// pastGrace reports whether the retired token tok, presented at now, is
+// beyond the grace interval: reuse, wherever it is presented.
+func pastGrace(tok StoredRefreshToken, now time.Time, grace time.Duration) bool {
+	return grace <= 0 || now.After(tok.RetiredAt.Add(grace))
+}
+
 // decideRotation holds the rotation rules, applied to the locked live
 // session sess and the stored token tok of that session, presented at now:
 //   - an unretired token is retired and its successor stored;
@@ -204,7 +215,7 @@ func decideRotation(sessionID string, sess Session, tok StoredRefreshToken, now 
 	switch {
 	case tok.RetiredAt == nil:
 		return stepRetireAndAdd, "", nil
-	case grace <= 0 || now.After(tok.RetiredAt.Add(grace)):
+	case pastGrace(tok, now, grace):
 		return stepRevoke, fmt.Sprintf("retired %s earlier, beyond the grace interval of %s", now.Sub(*tok.RetiredAt), grace), nil
 	case tok.ExposedAt != nil:
 		return stepRevoke, "retired, and exposed before (handed out twice, or presented to verify or as a bearer token)", nil

@@ -93,8 +93,7 @@ func (s *Service) inspectRefresh(ctx context.Context, raw string, claims token.C
 		return err
 	}
 	if reused {
-		s.log.WarnContext(ctx, "refresh token reuse detected; session revoked",
-			"user_id", claims.UserID, "session_id", claims.SessionID, "jti", claims.ID, "why", "retired, and presented "+where)
+		s.logReuse(ctx, claims, "retired, and presented "+where)
 		return ErrTokenReused
 	}
 	return nil

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"time"
@@ -84,7 +83,8 @@ const (
 	// admitWait bounds how long an attempt waits for the attempts in flight
 	// ahead of it; past it, it is throttled for a second.
 	admitWait = 3 * time.Second
-	// The waiting attempt looks again after firstPoll, doubling up to maxPoll.
+	// The waiting attempt looks again after firstPoll, doubling up to
+	// maxPoll, with jitter (backoff).
 	firstPoll, maxPoll = 10 * time.Millisecond, 100 * time.Millisecond
 )
 
@@ -129,7 +129,7 @@ func (t *throttle) admit(ctx context.Context, email string) (admission, error) {
 	raw := rawKeys(keys)
 	// The wait is measured in real time: the attempts ahead settle in it.
 	giveUp := time.Now().Add(admitWait)
-	for pause := firstPoll; ; pause = min(2*pause, maxPoll) {
+	for attempt := 1; ; attempt++ {
 		now := t.now()
 		// A refused attempt writes nothing and locks nothing: floods of them
 		// stay cheap.
@@ -166,7 +166,7 @@ func (t *throttle) admit(ctx context.Context, email string) (admission, error) {
 		if !time.Now().Before(giveUp) {
 			return admission{}, &ThrottledError{RetryAfter: time.Second}
 		}
-		if err := sleep(ctx, pause/2+rand.N(pause/2+1)); err != nil {
+		if err := sleep(ctx, backoff(attempt, firstPoll, maxPoll)); err != nil {
 			return admission{}, hashFailure(err)
 		}
 	}

@@ -29,7 +29,6 @@ import (
 type Postgres struct {
 	pgTx // queries outside any transaction
 	pool *pgxpool.Pool
-	cfg  *pgxpool.Config
 }
 
 // OpenPostgres connects to the database at url (a postgres:// URL) and checks
@@ -62,7 +61,7 @@ func OpenPostgres(ctx context.Context, url string, opts ...Option) (*Postgres, e
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	q := pgdb.New(pool)
-	return &Postgres{pgTx: pgTx{q: q, later: q}, pool: pool, cfg: cfg}, nil
+	return &Postgres{pgTx: pgTx{q: q, later: q}, pool: pool}, nil
 }
 
 // Migrate applies the embedded migrations. A PostgreSQL advisory lock makes
@@ -78,8 +77,8 @@ func (p *Postgres) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg := p.cfg.Copy()
-	cfg.MaxConns = 2 // goose's own and its lock's
+	cfg := p.pool.Config() // a copy
+	cfg.MaxConns = 2       // goose's own and its lock's
 	delete(cfg.ConnConfig.RuntimeParams, "statement_timeout")
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -112,15 +111,13 @@ func (p *Postgres) InTx(ctx context.Context, fn func(tx auth.Tx) error) error {
 	}
 	defer conn.Release()
 	tx := &pipeTx{conn: conn.Conn()}
-	if err := fn(pgTx{q: pgdb.New(tx), later: pgdb.New(laterTx{tx})}); err != nil {
+	err = fn(pgTx{q: pgdb.New(tx), later: pgdb.New(laterTx{tx})})
+	if err == nil {
+		err = tx.commit(ctx)
+	}
+	if err != nil {
 		if rerr := tx.rollback(ctx); rerr != nil {
 			conn.Conn().Close(context.Background()) // a connection in an unknown state is not reused
-		}
-		return pgError(err)
-	}
-	if err := tx.commit(ctx); err != nil {
-		if rerr := tx.rollback(ctx); rerr != nil {
-			conn.Conn().Close(context.Background())
 		}
 		return pgError(err)
 	}

@@ -8,11 +8,6 @@ import (
 	"github.com/ecommerce/auth-service/internal/auth"
 )
 
-// MaxSessionCacheTTL bounds how stale a cached session may be: revocations
-// are also announced (this process at once, PostgreSQL replicas through
-// LISTEN/NOTIFY), and the bound covers what an announcement lost.
-const MaxSessionCacheTTL = time.Second
-
 // WithSessionCache returns db with SessionUser, the question of every
 // authenticated request (/auth/me/, verify, logout-all, sessions), answered
 // from memory for at most ttl. Every write of this process that revokes a
@@ -79,6 +74,9 @@ type invalidatingTx struct {
 	forget func(cacheKey)
 }
 
+// Other replicas hear of a new generation through the users trigger of
+// migration 00030: the only change that bumps it, a password change, sets
+// the user's password hash in the same transaction.
 func (t invalidatingTx) BumpSessionGeneration(ctx context.Context, id string) (int, error) {
 	defer t.forget(cacheKey{sessionID: id})
 	return t.Tx.BumpSessionGeneration(ctx, id)
