@@ -16,10 +16,9 @@ const minDistinctSecretBytes = 16
 // without case and without the punctuation between words; a secret equal to
 // one of them, or to one repeated, is refused however long it is.
 var placeholderSecrets = []string{
-	"changeme", "changethis", "changeit", "replaceme", "secret", "secretkey", "yoursecretkey", "yoursecret",
-	"mysecret", "mysecretkey", "supersecret", "supersecretkey", "jwtsecret", "jwtsecretkey", "secretjwt",
-	"your256bitsecret", "password", "default", "example", "insecure", "test", "testsecret", "development",
-	"devsecret", "notasecret", "pleasechangeme", "djangoinsecure",
+	"changeit", "secret", "secretkey", "mysecret", "mysecretkey", "supersecret", "supersecretkey", "jwtsecret",
+	"jwtsecretkey", "secretjwt", "your256bitsecret", "password", "default", "example", "test", "testsecret",
+	"development", "devsecret", "djangoinsecure",
 }
 
 // placeholderPrefixes begin the values that tell the reader to put a real

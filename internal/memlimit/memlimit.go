@@ -38,15 +38,17 @@ const (
 func Apply(getenv func(string) string, settingMiB, fallbackMiB int64) (int64, Source) {
 	var limit int64
 	var source Source
-	switch cg, ok := cgroupLimit("/"); {
+	switch {
 	case getenv("GOMEMLIMIT") != "":
 		return debug.SetMemoryLimit(-1), FromGOMEMLIMIT
 	case settingMiB > 0:
 		limit, source = settingMiB<<20, FromSetting
-	case ok:
-		limit, source = int64(float64(cg)*cgroupShare), FromCgroup
 	default:
+		// Only now is the cgroup's limit needed: read its files.
 		limit, source = fallbackMiB<<20, FromDefault
+		if cg, ok := cgroupLimit("/"); ok {
+			limit, source = int64(float64(cg)*cgroupShare), FromCgroup
+		}
 	}
 	debug.SetMemoryLimit(limit)
 	return limit, source

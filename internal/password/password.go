@@ -159,7 +159,7 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 	}
 	// Our own format is upgraded only when its parameters have changed;
 	// Django's formats always are.
-	return v == match, v == match && (!s.own || s.params != h.params), nil
+	return v == match, v == match && (s.format != ownFormat || s.params != h.params), nil
 }
 
 // VerifyDummy spends the time and memory of one Verify without a user, so
@@ -186,6 +186,10 @@ func matchIf(ok bool) verdict {
 	return mismatch
 }
 
+// ownFormat is the format of the hashes the service writes: argon2id in a
+// PHC string.
+const ownFormat = "argon2id"
+
 // stored is a stored hash as parsed: how to check a password against it and
 // the memory that check allocates, before any of that work is done.
 type stored struct {
@@ -194,8 +198,7 @@ type stored struct {
 	format string
 	// kib is the memory a check allocates (see Cost).
 	kib int64
-	// own is the service's own argon2id format, with params.
-	own    bool
+	// params are an argon2 hash's parameters.
 	params Params
 	check  func(password string) verdict
 }
@@ -216,10 +219,10 @@ func (h *Hasher) parse(encoded string) stored {
 	switch {
 	case strings.HasPrefix(encoded, phcID):
 		s = parseArgon2(strings.TrimPrefix(encoded, "$"))
-		s.own, s.format = s.check != nil, "argon2id"
+		s.format = ownFormat
 	case strings.HasPrefix(encoded, "argon2$"):
 		s = parseArgon2(strings.TrimPrefix(encoded, "argon2$"))
-		s.params, s.format = Params{}, "django argon2"
+		s.format = "django argon2"
 	case strings.HasPrefix(encoded, "pbkdf2_sha256$"):
 		s = parsePBKDF2(encoded)
 	case strings.HasPrefix(encoded, "bcrypt_sha256$"):

@@ -124,11 +124,7 @@ func Verify(key []byte, h http.Header, body []byte, now time.Time, tolerance tim
 // traceparent header with the event's trace id and a span id of its own, or
 // "" when the event has no trace.
 func traceparent(payload []byte) string {
-	var ev struct {
-		Data struct {
-			TraceID string `json:"trace_id"`
-		} `json:"data"`
-	}
+	var ev auth.Event
 	if json.Unmarshal(payload, &ev) != nil || len(ev.Data.TraceID) != 32 {
 		return ""
 	}
